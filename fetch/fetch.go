@@ -33,16 +33,17 @@ type Ref struct {
 // without listing or reading the whole folder.
 type Known interface {
 	// Handled reports whether the message was delivered (or deliberately skipped)
-	// before. POP3 sources ask by UIDL.
+	// before. POP3 sources ask once for every UIDL the server lists.
 	Handled(uidl string) bool
-	// HandledUIDs returns the handled IMAP UIDs as sorted, non-overlapping inclusive
-	// ranges, so that an IMAP source can ask the server only for the rest
-	// (e.g. "UID FETCH 5,100001:*").
-	HandledUIDs() []UIDRange
+	// Since is an IMAP UID such that every message with a UID ≤ Since was handled,
+	// except those listed by Retry. An IMAP source asks the server only for
+	// Retry ∪ Since+1:* (e.g. "UID FETCH 5,100001:*"), so a run with nothing new
+	// costs the same on a folder of ten messages and of a million.
+	Since() uint32
+	// Retry lists UIDs ≤ Since that were seen but not handled (a temporary delivery
+	// failure, a message over the size limit), in ascending order.
+	Retry() []uint32
 }
-
-// UIDRange is an inclusive range of IMAP UIDs.
-type UIDRange struct{ First, Last uint32 }
 
 // Source is one authenticated session with a mail server.
 type Source interface {
@@ -67,6 +68,9 @@ type Mailbox interface {
 	// naming it after the others were handed to fn.
 	Fetch(ctx context.Context, refs []Ref, fn func(Ref, io.Reader) error) error
 	// Delete marks messages for deletion. They are gone only once Commit returns nil.
+	// Refs may come from List, or carry only a UID or UIDL (deletions left pending by
+	// an earlier run); a ref the server no longer has is ignored. POP3 sources resolve
+	// UIDLs through the listing of List, which must have been called first.
 	Delete(ctx context.Context, refs []Ref) error
 	// Commit makes the deletions marked so far final (IMAP: UID EXPUNGE of exactly
 	// those UIDs, RFC 4315; POP3: QUIT, after which the session is over). A source that
