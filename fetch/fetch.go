@@ -17,6 +17,7 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 )
@@ -33,8 +34,9 @@ type Ref struct {
 // without listing or reading the whole folder.
 type Known interface {
 	// Handled reports whether the message was delivered (or deliberately skipped)
-	// before. POP3 sources ask once for every UIDL the server lists.
-	Handled(uidl string) bool
+	// before. POP3 sources ask once for every message the server lists (by UIDL);
+	// IMAP sources ask for each UID the server returned for Retry ∪ Since+1:*.
+	Handled(ref Ref) bool
 	// Since is an IMAP UID such that every message with a UID ≤ Since was handled,
 	// except those listed by Retry. An IMAP source asks the server only for
 	// Retry ∪ Since+1:* (e.g. "UID FETCH 5,100001:*"), so a run with nothing new
@@ -44,6 +46,11 @@ type Known interface {
 	// failure, a message over the size limit), in ascending order.
 	Retry() []uint32
 }
+
+// ErrCannotDelete is wrapped by Mailbox.Delete or Commit when the server offers no way
+// to delete exactly the chosen messages (IMAP without UIDPLUS). The pipeline then
+// keeps the messages on the server and says so, rather than failing the run.
+var ErrCannotDelete = errors.New("the server cannot delete only the fetched messages")
 
 // Source is one authenticated session with a mail server.
 type Source interface {
