@@ -1,0 +1,129 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fetchsecure/fetchsecure/internal/state"
+)
+
+// committer makes batches durable, in order, until commits is closed. After a
+// failure it stops committing but keeps draining, discarding what was staged; the
+// messages are fetched again next run.
+//
+// A commit error that is not a delivery failure (the state cannot be written), or a
+// batch of which nothing could be delivered (the target is broken), stops the run:
+// stopFetch tells the fetcher not to download more.
+func (r *folderRun) committer(ctx context.Context, commits <-chan *batch, stopFetch func(error)) error {
+	var fatal error
+	var failed int
+	var first error
+	for b := range commits {
+		if fatal != nil {
+			discard(b)
+			continue
+		}
+		fatal = r.commit(ctx, b)
+		n, err := batchFailures(b)
+		if failed += n; first == nil {
+			first = err
+		}
+		if fatal == nil && n > 0 && r.noProgress(b) {
+			fatal = fmt.Errorf("nothing of a batch of %d could be delivered, stopping", len(b.items))
+		}
+		if fatal != nil {
+			stopFetch(fatal)
+		}
+	}
+	if failed > 0 {
+		return errors.Join(deliveryError(failed, first), fatal)
+	}
+	return fatal
+}
+
+func discard(b *batch) {
+	for _, it := range b.items {
+		if it.staged != nil {
+			it.staged.Discard()
+		}
+	}
+}
+
+// noProgress is true when no message of a batch could be delivered: the target is
+// broken, and fetching more would only waste the network.
+func (r *folderRun) noProgress(b *batch) bool {
+	for _, it := range b.items {
+		if it.err == nil || it.err == errOverLimit {
+			return false
+		}
+	}
+	return true
+}
+
+// commit journals the batch's intents, publishes it, and journals the outcome:
+// the order that lets a crash at any instant be recovered (docs/design.md).
+func (r *folderRun) commit(ctx context.Context, b *batch) error {
+	r.dropDuplicates(b)
+	staged, intents := r.toPublish(b)
+	if err := r.State.Intend(r.fr.Folder, intents); err != nil {
+		discard(b)
+		return err
+	}
+	errs := r.Sink.Publish(ctx, staged)
+	j := 0
+	for i := range b.items {
+		if it := &b.items[i]; it.staged != nil {
+			it.err = errs[j]
+			j++
+		}
+	}
+	return r.settle(b)
+}
+
+// batchFailures counts the messages of a batch that could not be delivered.
+func batchFailures(b *batch) (n int, first error) {
+	for _, it := range b.items {
+		if it.err != nil && it.err != errOverLimit {
+			if n++; first == nil {
+				first = it.err
+			}
+		}
+	}
+	return n, first
+}
+
+// dropDuplicates discards staged messages whose Message-ID was delivered before
+// (dedupe = "message-id", or a folder whose UIDVALIDITY changed).
+func (r *folderRun) dropDuplicates(b *batch) {
+	if !r.Dedupe && !r.revalidate {
+		return
+	}
+	for i := range b.items {
+		it := &b.items[i]
+		if it.staged == nil || it.id == "" || it.keepOrig {
+			continue
+		}
+		_, inRun := r.ids[it.id]
+		if inRun || r.State.SeenID(it.id) {
+			it.staged.Discard()
+			it.staged, it.duplicate = nil, true
+			continue
+		}
+		r.ids[it.id] = struct{}{}
+	}
+}
+
+func (r *folderRun) toPublish(b *batch) ([]Staged, []state.Intent) {
+	var staged []Staged
+	var intents []state.Intent
+	for _, it := range b.items {
+		if it.staged != nil {
+			staged = append(staged, it.staged)
+			intents = append(intents, state.Intent{Key: keyFor(it.ref), Receipt: it.staged.Receipt()})
+		}
+	}
+	return staged, intents
+}
+
+func keyFor(ref Ref) state.Key { return state.Key{UID: ref.UID, UIDL: ref.UIDL} }

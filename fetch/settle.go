@@ -1,0 +1,83 @@
+package fetch
+
+import (
+	"github.com/fetchsecure/fetchsecure/internal/state"
+)
+
+// settle journals what became of each message of a published batch and counts it.
+func (r *folderRun) settle(b *batch) error {
+	del := state.Settlement{Delete: !r.Keep, Since: r.since(b)}
+	keep := state.Settlement{} // placeholders: handled, the original stays
+	for _, it := range b.items {
+		k := keyFor(it.ref)
+		switch {
+		case it.err != nil:
+			del.Retry = append(del.Retry, k)
+			r.countFailure(it)
+		case it.duplicate:
+			del.Done = append(del.Done, k)
+			r.fr.Duplicates++
+		case it.keepOrig:
+			keep.Done = append(keep.Done, k)
+		default:
+			del.Done = append(del.Done, k)
+			r.countDelivery(it)
+			if it.id != "" && (r.Keep || r.Dedupe) {
+				del.IDs = append(del.IDs, it.id)
+			}
+		}
+	}
+	del.Retry = append(del.Retry, r.unprocessedBelow(b, del.Since)...)
+	if err := r.State.Settle(r.fr.Folder, del); err != nil {
+		return err
+	}
+	if len(keep.Done) == 0 {
+		return nil
+	}
+	return r.State.Settle(r.fr.Folder, keep)
+}
+
+func (r *folderRun) countDelivery(it item) {
+	r.fr.Delivered++
+	r.fr.Bytes += it.bytes
+	if r.suspects[keyFor(it.ref)] {
+		r.warn("message %s was delivered again after an interrupted run; "+
+			"the target may hold it twice", keyOf(it.ref))
+	}
+}
+
+func (r *folderRun) countFailure(it item) {
+	if it.err == errOverLimit {
+		r.fr.Skipped++
+		return
+	}
+	r.fr.Failed++
+	r.warn("%v (kept on the server, tried again next run)", it.err)
+}
+
+// since is the new IMAP high-water mark: the highest UID processed in the batch.
+func (r *folderRun) since(b *batch) uint32 {
+	var since uint32
+	for _, it := range b.items {
+		since = max(since, it.ref.UID)
+	}
+	return since
+}
+
+// unprocessedBelow returns the refs asked for but never returned by the server (or
+// not reached before an error) whose UID lies below the new high-water mark: they
+// go to the retry set so the mark can move on without losing them.
+func (r *folderRun) unprocessedBelow(b *batch, since uint32) []state.Key {
+	seen := make(map[uint32]bool, len(b.items))
+	for _, it := range b.items {
+		seen[it.ref.UID] = true
+	}
+	var out []state.Key
+	for _, ref := range b.refs {
+		if ref.UID != 0 && ref.UID < since && !seen[ref.UID] {
+			out = append(out, state.Key{UID: ref.UID})
+			r.warn("the server did not return message UID %d; trying again next run", ref.UID)
+		}
+	}
+	return out
+}
