@@ -1,0 +1,66 @@
+package imap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/fetchsecure/fetchsecure/internal/fail"
+)
+
+// login authenticates, refusing to send a credential on an unprotected stream.
+func (s *Source) login(ctx context.Context) error {
+	if !s.opts.TLS && !s.opts.PlaintextOK {
+		return fail.Hint(fail.Security, errors.New("refusing to send the password over a connection without TLS"),
+			`use tls = "tls" or "starttls", or reach the server through an SSH tunnel`)
+	}
+	if s.c.Caps().Has(imap.CapLoginDisabled) && s.opts.Auth != "oauth2" {
+		return fail.Errorf(fail.Security, "the server disabled login on this connection (LOGINDISABLED)")
+	}
+	if s.opts.Password == nil {
+		return fail.Errorf(fail.Config, "no password for %s", s.opts.User)
+	}
+	pass, err := s.opts.Password(ctx)
+	if err != nil {
+		return err
+	}
+	mech, err := s.saslClient(pass)
+	if err != nil {
+		return err
+	}
+	if mech != nil {
+		err = s.c.Authenticate(mech)
+	} else {
+		err = s.c.Login(s.opts.User, pass).Wait()
+	}
+	if err != nil {
+		return authError(s.opts.User, err)
+	}
+	s.opts.Log.Debug("IMAP logged in", "user", s.opts.User)
+	return nil
+}
+
+// authError classifies a failed login. Only a NO is a verdict on the credentials;
+// [UNAVAILABLE] and the like say "try later", anything else broke the session.
+func authError(user string, err error) error {
+	var ie *imap.Error
+	if !errors.As(err, &ie) {
+		return fail.Wrap(fail.Temporary, fmt.Errorf("login as %q: %w", user, err))
+	}
+	msg := fmt.Errorf("the server refused the login of %q: %s", user, strings.TrimSpace(ie.Text))
+	switch ie.Code {
+	case imap.ResponseCodeUnavailable, imap.ResponseCodeInUse, imap.ResponseCodeServerBug:
+		return fail.Wrap(fail.Temporary, msg)
+	}
+	if ie.Type == imap.StatusResponseTypeBad {
+		return fail.Wrap(fail.Protocol, msg)
+	}
+	return fail.Hint(fail.Auth, msg, "check user and password (or password_command) for this account")
+}
+
+func containsPreauth(err error) bool {
+	return strings.Contains(strings.ToUpper(err.Error()), "PREAUTH")
+}

@@ -1,0 +1,62 @@
+package imap
+
+import (
+	"bytes"
+	"io"
+)
+
+// lfReader turns CRLF into LF while streaming (IMAP literals are CRLF, RFC 9051 §4.3;
+// maildirs and MDAs want LF). A lone CR or LF is passed through untouched, so no other
+// byte of the message changes.
+type lfReader struct {
+	r   io.Reader
+	buf []byte
+	b   []byte // converted bytes not yet returned
+	cr  bool   // the last byte read was CR; it is held until we know what follows
+	err error
+}
+
+func newLFReader(r io.Reader, buf []byte) *lfReader { return &lfReader{r: r, buf: buf} }
+
+func (l *lfReader) Read(p []byte) (int, error) {
+	for len(l.b) == 0 {
+		if l.err != nil {
+			return 0, l.err
+		}
+		l.fill()
+	}
+	n := copy(p, l.b)
+	l.b = l.b[n:]
+	return n, nil
+}
+
+func (l *lfReader) fill() {
+	start := 0
+	if l.cr {
+		l.buf[0], start, l.cr = '\r', 1, false
+	}
+	n, err := l.r.Read(l.buf[start:])
+	l.err = err
+	b := l.buf[:start+n]
+	if len(b) > 0 && b[len(b)-1] == '\r' && err == nil {
+		b, l.cr = b[:len(b)-1], true
+	}
+	l.b = b[:squeeze(b)]
+}
+
+// squeeze removes, in place, each CR that precedes an LF, and returns the new length.
+func squeeze(b []byte) int {
+	i := bytes.Index(b, []byte("\r\n"))
+	if i < 0 {
+		return len(b)
+	}
+	w := i
+	for r := i; r < len(b); r++ {
+		if b[r] == '\r' && r+1 < len(b) && b[r+1] == '\n' {
+			continue
+		}
+		b[w] = b[r]
+		w++
+	}
+	return w
+}

@@ -1,0 +1,51 @@
+package imap
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"testing/iotest"
+)
+
+func convert(t testing.TB, in []byte, chunk int) []byte {
+	var r io.Reader = bytes.NewReader(in)
+	if chunk > 0 {
+		r = iotest.OneByteReader(r)
+	}
+	out, err := io.ReadAll(newLFReader(r, make([]byte, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestLFReader(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                    "",
+		"a\r\nb\r\n":          "a\nb\n",
+		"lone\rcr\r":          "lone\rcr\r",
+		"\r\r\n\n\r":          "\r\n\n\r",
+		"no final newline":    "no final newline",
+		"x\r\n\r\n.\r\n":      "x\n\n.\n",
+		"nul\x00\r\n\x80\xff": "nul\x00\n\x80\xff",
+		"1234567\r\n89":       "1234567\n89", // CR at the end of an 8-byte chunk
+	} {
+		for _, chunk := range []int{0, 1} {
+			if got := convert(t, []byte(in), chunk); string(got) != want {
+				t.Errorf("convert(%q, chunk %d) = %q, want %q", in, chunk, got, want)
+			}
+		}
+	}
+}
+
+func FuzzLFReader(f *testing.F) {
+	f.Add([]byte("a\r\nb\rc\n\r\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want := bytes.ReplaceAll(in, []byte("\r\n"), []byte("\n"))
+		for _, chunk := range []int{0, 1} {
+			if got := convert(t, in, chunk); !bytes.Equal(got, want) {
+				t.Fatalf("convert(%q) = %q, want %q", in, got, want)
+			}
+		}
+	})
+}

@@ -1,0 +1,193 @@
+package imap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/fetchsecure/fetchsecure/fetch"
+	"github.com/fetchsecure/fetchsecure/internal/fail"
+)
+
+// mailbox is a selected folder.
+type mailbox struct {
+	s      *Source
+	name   string
+	data   *imap.SelectData
+	marked imap.UIDSet // flagged \Deleted, to be expunged by Commit
+}
+
+// Open selects a folder, read-only (EXAMINE) in keep mode so the server's flags cannot
+// change.
+func (s *Source) Open(ctx context.Context, folder string) (fetch.Mailbox, error) {
+	defer s.busy()()
+	data, err := s.c.Select(folder, &imap.SelectOptions{ReadOnly: s.opts.Keep}).Wait()
+	if err != nil {
+		return nil, folderError(folder, err)
+	}
+	if data.UIDValidity == 0 {
+		return nil, fail.Errorf(fail.Protocol, "the server gave folder %q no UIDVALIDITY", folder)
+	}
+	s.opts.Log.Debug("IMAP folder selected", "folder", folder, "messages", data.NumMessages,
+		"uidvalidity", data.UIDValidity, "uidnext", data.UIDNext)
+	return &mailbox{s: s, name: folder, data: data}, nil
+}
+
+func folderError(folder string, err error) error {
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		if ie.Code == imap.ResponseCodeNonExistent || ie.Type == imap.StatusResponseTypeNo {
+			return fail.Hint(fail.Config, fmt.Errorf("cannot open folder %q: %s", folder, ie.Text),
+				"check the name in `folders` (names are case-sensitive except INBOX)")
+		}
+	}
+	return fail.Wrap(fail.Temporary, fmt.Errorf("select folder %q: %w", folder, err))
+}
+
+func (m *mailbox) Validity() uint32 { return m.data.UIDValidity }
+
+// List asks for Retry ∪ Since+1:* only, so a run with nothing new costs one short
+// command whatever the size of the folder (none at all when UIDNEXT shows nothing new).
+func (m *mailbox) List(ctx context.Context, known fetch.Known) ([]fetch.Ref, error) {
+	since, retry := known.Since(), known.Retry()
+	if m.data.NumMessages == 0 ||
+		len(retry) == 0 && m.data.UIDNext != 0 && uint32(m.data.UIDNext) <= since+1 {
+		return nil, nil
+	}
+	var set imap.UIDSet
+	for _, uid := range retry {
+		set.AddNum(imap.UID(uid))
+	}
+	set.AddRange(imap.UID(since+1), 0) // since+1:*
+	defer m.s.busy()()
+	cmd := m.s.c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true})
+	refs, err := m.collectRefs(cmd, set, known)
+	if cerr := cmd.Close(); err == nil && cerr != nil {
+		err = fail.Wrap(fail.Temporary, fmt.Errorf("list new messages in %q: %w", m.name, cerr))
+	}
+	return refs, err
+}
+
+// collectRefs reads the listing, keeping only UIDs asked for and not handled: RFC 9051
+// §6.4.4 makes "n:*" also return the last message when its UID is below n.
+func (m *mailbox) collectRefs(cmd *imapclient.FetchCommand, set imap.UIDSet, known fetch.Known) ([]fetch.Ref, error) {
+	var refs []fetch.Ref
+	seen := map[uint32]bool{}
+	limit := int(m.data.NumMessages) + 1024 // a server cannot make us hold more
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		buf, err := msg.Collect()
+		if err != nil {
+			return nil, fail.Wrap(fail.Protocol, err)
+		}
+		uid := uint32(buf.UID)
+		ref := fetch.Ref{UID: uid, Size: buf.RFC822Size}
+		if uid == 0 || seen[uid] || !set.Contains(buf.UID) || known.Handled(ref) {
+			continue
+		}
+		if seen[uid] = true; len(seen) > limit {
+			return nil, fail.Errorf(fail.Protocol, "the server listed more messages than %q holds", m.name)
+		}
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, func(a, b fetch.Ref) int { return int(int64(a.UID) - int64(b.UID)) })
+	return refs, nil
+}
+
+// Fetch streams the messages with one UID FETCH (UID BODY.PEEK[]): the server sends
+// them back to back, so there is no round trip per message.
+func (m *mailbox) Fetch(ctx context.Context, refs []fetch.Ref, fn func(fetch.Ref, io.Reader) error) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	byUID := make(map[uint32]fetch.Ref, len(refs))
+	var set imap.UIDSet
+	for _, r := range refs {
+		byUID[r.UID] = r
+		set.AddNum(imap.UID(r.UID))
+	}
+	defer m.s.busy()()
+	stop := context.AfterFunc(ctx, m.s.abort)
+	defer stop()
+	cmd := m.s.c.Fetch(set, &imap.FetchOptions{UID: true,
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	err := m.stream(cmd, byUID, fn)
+	if cerr := cmd.Close(); err == nil && cerr != nil {
+		err = fail.Wrap(fail.Temporary, fmt.Errorf("fetch from %q: %w", m.name, cerr))
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func (m *mailbox) stream(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Ref, fn func(fetch.Ref, io.Reader) error) error {
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		var ref fetch.Ref
+		var ok bool
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				ref, ok = byUID[uint32(it.UID)]
+				delete(byUID, uint32(it.UID)) // a UID sent twice is delivered once
+			case imapclient.FetchItemDataBodySection:
+				if !ok || it.Literal == nil {
+					continue
+				}
+				if err := fn(ref, newLFReader(it.Literal, m.s.buf)); err != nil {
+					return err
+				}
+				ok = false
+			}
+		}
+	}
+	return nil
+}
+
+// Delete flags the messages \Deleted. Without UIDPLUS it does nothing: the only way to
+// remove them would be a bare EXPUNGE, which also removes other clients' \Deleted mail.
+func (m *mailbox) Delete(ctx context.Context, refs []fetch.Ref) error {
+	if !m.canDelete() {
+		return fmt.Errorf("%w: it lacks UIDPLUS (RFC 4315), and a plain EXPUNGE could remove other mail",
+			fetch.ErrCannotDelete)
+	}
+	var set imap.UIDSet
+	for _, r := range refs {
+		if r.UID != 0 {
+			set.AddNum(imap.UID(r.UID))
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	defer m.s.busy()()
+	err := m.s.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
+		Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
+	if err != nil {
+		return fail.Wrap(fail.Temporary, fmt.Errorf("flag messages deleted in %q: %w", m.name, err))
+	}
+	m.marked = append(m.marked, set...)
+	return nil
+}
+
+func (m *mailbox) canDelete() bool {
+	caps := m.s.c.Caps()
+	return caps.Has(imap.CapUIDPlus) || caps.Has(imap.CapIMAP4rev2)
+}
+
+// Commit expunges exactly the flagged UIDs.
+func (m *mailbox) Commit(ctx context.Context) error {
+	if len(m.marked) == 0 {
+		return nil
+	}
+	defer m.s.busy()()
+	if _, err := m.s.c.UIDExpunge(m.marked).Collect(); err != nil {
+		return fail.Wrap(fail.Temporary, fmt.Errorf("expunge in %q: %w", m.name, err))
+	}
+	m.marked = nil
+	return nil
+}
