@@ -1,0 +1,108 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/fetchsecure/fetchsecure/internal/config"
+	"github.com/fetchsecure/fetchsecure/internal/trace"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	config    string
+	verbose   bool
+	quiet     bool
+	logFormat string
+	once      bool
+}
+
+func (g *globals) register(fs *flag.FlagSet, withOnce bool) {
+	def, _ := config.DefaultPath()
+	fs.StringVar(&g.config, "config", def, "configuration `file`")
+	fs.StringVar(&g.config, "c", def, "configuration `file` (short for --config)")
+	fs.BoolVar(&g.verbose, "v", false, "verbose: log protocol steps")
+	fs.BoolVar(&g.verbose, "verbose", false, "verbose: log protocol steps")
+	fs.BoolVar(&g.quiet, "q", false, "quiet: print only errors")
+	fs.BoolVar(&g.quiet, "quiet", false, "quiet: print only errors")
+	fs.StringVar(&g.logFormat, "log-format", "text", "log `format`: text, json or journal")
+	if withOnce {
+		fs.BoolVar(&g.once, "once", false, "fetch every account once and exit (for cron and timers)")
+	}
+}
+
+// parse parses args for a command; ok is false when the caller should exit with code.
+func parse(name string, args []string, stderr io.Writer, g *globals, withOnce bool, extra func(*flag.FlagSet)) (rest []string, code int, ok bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs, withOnce)
+	if extra != nil {
+		extra(fs)
+	}
+	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return nil, 0, false
+		}
+		return nil, 2, false
+	}
+	return fs.Args(), 0, true
+}
+
+func (g *globals) logger(stderr io.Writer) (*slog.Logger, error) {
+	f, err := trace.ParseFormat(g.logFormat)
+	if err != nil {
+		return nil, err
+	}
+	level := slog.LevelWarn
+	switch {
+	case g.verbose:
+		level = slog.LevelDebug
+	case g.quiet:
+		level = slog.LevelError
+	}
+	return trace.New(stderr, f, level), nil
+}
+
+func usage() string {
+	var cmds []string
+	for name, c := range subcommands {
+		cmds = append(cmds, fmt.Sprintf("  %-18s %s", name, c.summary))
+	}
+	sort.Strings(cmds)
+	return fmt.Sprintf(`Usage:
+  fetchsecure --once [-c FILE] [-v|-q]   fetch every account once and exit
+  fetchsecure [-c FILE] [-v|-q]          keep running: poll, and IDLE where the server can
+  fetchsecure COMMAND [flags]
+
+Commands:
+%s
+
+Flags:
+  -c, --config FILE    configuration (default %s)
+  -v, --verbose        log protocol steps (never passwords)
+  -q, --quiet          print only errors
+      --log-format F   text (default), json or journal
+      --once           fetch once and exit
+
+Exit codes:
+%s`, strings.Join(cmds, "\n"), defaultPath(), exitTable())
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func defaultPath() string {
+	p, err := config.DefaultPath()
+	if err != nil {
+		return "$XDG_CONFIG_HOME/fetchsecure/config.toml"
+	}
+	return p
+}

@@ -1,0 +1,106 @@
+package run
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fetchsecure/fetchsecure/fetch"
+	"github.com/fetchsecure/fetchsecure/fetch/imap"
+	"github.com/fetchsecure/fetchsecure/internal/config"
+	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/tunnel"
+)
+
+// connect dials the account's server and opens an authenticated session.
+func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fetch.Envelope, error) {
+	ep, err := endpoint(a)
+	if err != nil {
+		return nil, fetch.Envelope{}, err
+	}
+	conn, err := env.Dialer.Dial(ctx, ep)
+	if err != nil {
+		return nil, fetch.Envelope{}, fmt.Errorf("connect to %s: %w", a.Host, err)
+	}
+	password := func(ctx context.Context) (string, error) { return password(ctx, a, env) }
+	envelope := fetch.Envelope{Account: a.Name, Server: a.Host, Protocol: a.Protocol.String()}
+	var src fetch.Source
+	switch a.Protocol {
+	case config.IMAP:
+		envelope.Protocol = "IMAP"
+		src, err = imap.New(ctx, conn, imap.Options{
+			StartTLS: startTLS(ep), TLS: ep.Mode == tunnel.ModeTLS,
+			PlaintextOK: plaintextOK(a), AllowPreauth: len(a.TunnelCommand) > 0,
+			User: a.User, Password: password, Auth: a.Auth.String(), Keep: a.Keep,
+			Log: env.Log.With("account", a.Name),
+		})
+	default:
+		return nil, envelope, newPOP3(ctx, conn, a, env, ep, &src, &envelope, password)
+	}
+	if err != nil {
+		return nil, envelope, err
+	}
+	envelope.Security = security(conn, ep)
+	return src, envelope, nil
+}
+
+// endpoint translates the account's connection settings for package tunnel.
+func endpoint(a *config.Account) (tunnel.Endpoint, error) {
+	ep := tunnel.Endpoint{Host: a.Host, Port: a.Port, Command: a.TunnelCommand, Timeout: a.Timeout}
+	if a.Tunnel != nil {
+		ep.Via = a.Tunnel.Name
+	}
+	switch a.TLS {
+	case config.TLSImplicit:
+		ep.Mode = tunnel.ModeTLS
+	case config.TLSStartTLS:
+		ep.Mode = tunnel.ModeStartTLS
+	default:
+		ep.Mode = tunnel.ModeNone
+		return ep, nil
+	}
+	cfg, err := tunnel.TLSConfig(tunnel.TLSOptions{ServerName: a.TLSServerName,
+		CAFile: a.CAFile, Pins: a.TLSFingerprints})
+	if err != nil {
+		return ep, err
+	}
+	ep.TLS = cfg
+	return ep, nil
+}
+
+func startTLS(ep tunnel.Endpoint) *tlsConfig {
+	if ep.Mode == tunnel.ModeStartTLS {
+		return ep.TLS
+	}
+	return nil
+}
+
+// plaintextOK: credentials may travel without TLS only where the config said
+// tls = "none", which it allows only inside a tunnel or to a loopback address.
+func plaintextOK(a *config.Account) bool {
+	return a.TLS == config.TLSNone && (a.Tunnel != nil || len(a.TunnelCommand) > 0 || config.IsLoopback(a.Host))
+}
+
+// security describes how the session is protected, for the Received: header.
+func security(conn *tunnel.Conn, ep tunnel.Endpoint) string {
+	d := conn.Describe()
+	if ep.Mode == tunnel.ModeStartTLS {
+		d = "STARTTLS " + d
+	}
+	return d
+}
+
+// password resolves the account's secret, prompting on a terminal if none is set.
+func password(ctx context.Context, a *config.Account, env *Env) (string, error) {
+	src := a.Password
+	if a.Auth == config.AuthOAuth2 {
+		src = a.Token
+	}
+	if src.IsZero() && env.Prompt != nil {
+		return env.Prompt(fmt.Sprintf("Password for %s@%s (account %s): ", a.User, a.Host, a.Name))
+	}
+	s, err := src.Resolve(ctx)
+	if err != nil {
+		return "", fail.Hint(fail.KindOf(err), fmt.Errorf("account %s: %w", a.Name, err), fail.HintOf(err))
+	}
+	return s.Reveal(), nil
+}
