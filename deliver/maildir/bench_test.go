@@ -3,6 +3,7 @@ package maildir
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,11 +16,9 @@ import (
 // Set FETCHSECURE_BENCH_DIR to measure another disk than the one of os.TempDir.
 func BenchmarkMaildirPublish(b *testing.B) {
 	for _, par := range []int{1, 8, 16} {
-		b.Run("parallel="+itoa(par), func(b *testing.B) { benchPublish(b, par) })
+		b.Run(fmt.Sprint("parallel=", par), func(b *testing.B) { benchPublish(b, par) })
 	}
 }
-
-func itoa(n int) string { return string(rune('0'+n/10%10)) + string(rune('0'+n%10)) }
 
 func benchPublish(b *testing.B, par int) {
 	dir := b.TempDir()

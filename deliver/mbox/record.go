@@ -155,7 +155,7 @@ func parseReceipt(s string) (time.Time, bool) {
 	return time.Unix(sec, 0), true
 }
 
-// sameBytes reports whether r holds exactly the bytes of want (both read to the end).
+// sameBytes reports whether a and b hold the same bytes (both are read to the end).
 func sameBytes(a, b io.Reader) (bool, error) {
 	bufA, bufB := make([]byte, 32<<10), make([]byte, 32<<10)
 	for {
