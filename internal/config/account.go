@@ -71,7 +71,9 @@ func (d *decoder) server(t *table, a *Account) bool {
 	a.Host = t.host(`"mail.example.org"`)
 	a.TLS = TLSMode(t.enum("tls", tlsEnum, int(TLS)))
 	a.Port = int(t.integer("port", int64(defaultPort(a.Protocol, a.TLS)), 1, 65535))
-	a.TLSServerName, _ = t.str("tls_server_name", `write the name in the certificate, e.g. "mail.example.org"`)
+	if t.has("tls_server_name") {
+		a.TLSServerName = t.required("tls_server_name", `"mail.example.org"`)
+	}
 	if a.TLSServerName == "" {
 		a.TLSServerName = a.Host
 	}
@@ -122,7 +124,7 @@ func fingerprints(t *table) []string {
 	for _, s := range list {
 		fp, err := parseFingerprint(s)
 		if err != nil {
-			t.problem("tls_fingerprint", hint, "%q %v", s, err)
+			t.problem("tls_fingerprint", hint, "%s %v", tomlQuote(s), err)
 			continue
 		}
 		out = append(out, fp)
