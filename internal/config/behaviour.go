@@ -24,8 +24,8 @@ func (d *decoder) route(t *table, a *Account, cfg *Config) {
 
 func tunnelHint(name string, cfg *Config) string {
 	names := slices.Sorted(maps.Keys(cfg.Tunnels))
-	if s := suggest(name, names); s != "" {
-		return s
+	if c := closest(name, names); c != "" {
+		return "did you mean " + tomlQuote(c) + "?"
 	}
 	if len(names) > 0 {
 		return "write one of " + orList(names)

@@ -46,27 +46,34 @@ func (t *table) unknownKeys(known []string, elsewhere func(string) string) {
 
 // suggest returns a "did you mean" hint for an unknown key, or "".
 func suggest(k string, known []string) string {
-	lower := strings.ToLower(k)
-	if h, ok := aliases[lower]; ok {
+	if h, ok := aliases[strings.ToLower(k)]; ok {
 		return h
 	}
+	c := closest(k, known)
+	switch {
+	case c == "":
+		return ""
+	case strings.EqualFold(c, k):
+		return "did you mean `" + c + "`? keys are lowercase"
+	}
+	return "did you mean `" + c + "`?"
+}
+
+// closest returns the candidate nearest to k by edit distance, ignoring case, if it is
+// near enough to be a typo; else "".
+func closest(k string, candidates []string) string {
 	if len(k) > 64 { // no key is that long; spare the quadratic edit distance
 		return ""
 	}
+	lower := strings.ToLower(k)
 	best, bestDist := "", 3
-	for _, c := range known {
-		if lower == c {
-			return "did you mean `" + c + "`? keys are lowercase"
-		}
+	for _, c := range candidates {
 		// Allow one typo in a short key, two in a longer one.
-		if d := editDistance(lower, c); d < bestDist && d <= min(2, max(1, len(c)/3)) {
+		if d := editDistance(lower, strings.ToLower(c)); d < bestDist && d <= min(2, max(1, len(c)/3)) {
 			best, bestDist = c, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return "did you mean `" + best + "`?"
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.
