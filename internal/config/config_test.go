@@ -194,3 +194,14 @@ mda = ["procmail"]
 		t.Errorf("Redacted does not round-trip:\n%s\n---\n%s", out, again.Redacted())
 	}
 }
+
+func TestDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		5 * time.Minute: `"5m"`, time.Hour: `"1h"`, 90 * time.Minute: `"1h30m"`, 30 * time.Second: `"30s"`,
+		time.Hour + time.Second: `"1h0m1s"`, 1500 * time.Millisecond: `"1.5s"`,
+	} {
+		if got := dur(d); got != want {
+			t.Errorf("dur(%v) = %s, want %s", d, got, want)
+		}
+	}
+}

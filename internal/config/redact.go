@@ -142,7 +142,17 @@ func (w *writer) source(k string, s secret.Source) {
 	}
 }
 
-func dur(d time.Duration) string { return tomlQuote(d.String()) }
+// dur writes a duration as people do: "5m", not "5m0s".
+func dur(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return tomlQuote(s)
+}
 
 func prefixed(p string, list []string) []string {
 	out := make([]string, len(list))
