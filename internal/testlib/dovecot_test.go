@@ -284,3 +284,16 @@ func TestDovecotAppendLater(t *testing.T) {
 		t.Errorf("Messages = %q", got)
 	}
 }
+
+// BenchmarkStartDovecot measures a start (config, exec, listening) and a kill:
+//
+//	go test -run '^$' -bench StartDovecot -benchtime 20x ./internal/testlib/
+func BenchmarkStartDovecot(b *testing.B) {
+	var listening time.Duration
+	for b.Loop() {
+		d := StartDovecot(b, DovecotOptions{})
+		listening += d.StartupTime()
+		d.Kill()
+	}
+	b.ReportMetric(float64(listening.Microseconds())/float64(b.N)/1e3, "ms-listening/op")
+}
