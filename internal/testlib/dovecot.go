@@ -51,7 +51,8 @@ type Dovecot struct {
 	cmd       *exec.Cmd
 	exited    chan struct{}
 	users     map[string]string // name → home
-	folders   map[string]string // user NUL folder → maildir
+	paths     map[string]string // user NUL folder → maildir
+	created   map[string]bool   // user NUL folder, known to exist
 	startTime time.Duration
 }
 
@@ -59,8 +60,8 @@ type Dovecot struct {
 // taken port.
 var pickPorts = loopbackPorts
 
-// startTimeout bounds a start. Dovecot is up in about 20 ms; the bound only stops a
-// broken start from hanging the test on a loaded machine.
+// startTimeout bounds a start. Dovecot listens 20–60 ms after exec on an idle machine;
+// the bound only stops a broken start from hanging the test on a loaded one.
 const startTimeout = 30 * time.Second
 
 // StartDovecot starts a Dovecot with IMAP, IMAPS, POP3, POP3S and LMTP listeners on
@@ -69,7 +70,8 @@ const startTimeout = 30 * time.Second
 // installed, and is stopped in t.Cleanup, leaving no process or file behind.
 func StartDovecot(t testing.TB, opts DovecotOptions) *Dovecot {
 	t.Helper()
-	d := &Dovecot{t: t, opts: opts, users: map[string]string{}, folders: map[string]string{}}
+	d := &Dovecot{t: t, opts: opts, users: map[string]string{},
+		paths: map[string]string{}, created: map[string]bool{}}
 	d.bin, d.adm = RequireServer(t, "dovecot"), RequireServer(t, "doveadm")
 	requireProtocols(t)
 	d.id = currentIdentity(t)
@@ -190,7 +192,8 @@ func (d *Dovecot) StartupTime() time.Duration {
 }
 
 // Stop shuts Dovecot down as an administrator would: every process gets SIGTERM, so
-// sessions end the way Dovecot ends them on shutdown ("* BYE Server shutting down").
+// sessions end the way Dovecot ends them on shutdown (a POP3 client may read
+// "-ERR [SYS/TEMP] Server shutting down." before the close, or only the close).
 // The signal goes to the whole process group, not only to the master: a master alone
 // takes Dovecot 2.3 over a second (it sleeps a fixed second waiting for anvil), and
 // when it exits it can leave login and mail processes of open sessions behind, still

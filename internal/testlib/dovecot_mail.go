@@ -3,7 +3,9 @@ package testlib
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,16 +91,14 @@ func (d *Dovecot) CreateFolder(t testing.TB, user, folder string) {
 }
 
 // folderDir creates folder if needed and returns its maildir, with tmp/, new/ and cur/.
-// doveadm knows the on-disk name (Maildir++: ".Lists.go-nuts", ".Entw&APw-rfe").
 func (d *Dovecot) folderDir(t testing.TB, user, folder string) string {
 	t.Helper()
-	d.Home(t, user)
 	key := user + "\x00" + folder
 	d.mu.Lock()
-	dir, ok := d.folders[key]
+	done := d.created[key]
 	d.mu.Unlock()
-	if ok {
-		return dir
+	if done {
+		return d.folderPath(t, user, folder)
 	}
 	if !strings.EqualFold(folder, "INBOX") {
 		if _, err := d.doveadm("mailbox", "create", "-s", "-u", user, folder); err != nil &&
@@ -106,16 +106,35 @@ func (d *Dovecot) folderDir(t testing.TB, user, folder string) string {
 			t.Fatalf("create folder %q of %s: %v", folder, user, err)
 		}
 	}
+	dir := d.folderPath(t, user, folder)
+	for _, sub := range []string{"", "tmp", "new", "cur"} {
+		d.mkdirMail(t, filepath.Join(dir, sub))
+	}
+	d.mu.Lock()
+	d.created[key] = true
+	d.mu.Unlock()
+	return dir
+}
+
+// folderPath returns the maildir of folder, which need not exist. doveadm knows the
+// on-disk name (Maildir++: ".Lists.go-nuts", ".Entw&APw-rfe").
+func (d *Dovecot) folderPath(t testing.TB, user, folder string) string {
+	t.Helper()
+	d.Home(t, user)
+	key := user + "\x00" + folder
+	d.mu.Lock()
+	dir, ok := d.paths[key]
+	d.mu.Unlock()
+	if ok {
+		return dir
+	}
 	out, err := d.doveadm("mailbox", "path", "-u", user, folder)
 	if err != nil {
 		t.Fatalf("find folder %q of %s: %v", folder, user, err)
 	}
 	dir = strings.TrimSpace(string(out))
-	for _, sub := range []string{"", "tmp", "new", "cur"} {
-		d.mkdirMail(t, filepath.Join(dir, sub))
-	}
 	d.mu.Lock()
-	d.folders[key] = dir
+	d.paths[key] = dir
 	d.mu.Unlock()
 	return dir
 }
@@ -174,23 +193,39 @@ func maildirName() string {
 
 // Messages returns the messages folder of user holds, in UID order (messages Dovecot
 // has not yet numbered last, in Append order), as stored on disk: what the server
-// has, before any protocol transformation. Dovecot must be running the first time a
-// folder is named, to look up its directory.
+// has, before any protocol transformation. A folder that does not exist holds none;
+// asking does not create it. Dovecot must be running the first time a folder is
+// named, to look up its directory.
 func (d *Dovecot) Messages(t testing.TB, user, folder string) [][]byte {
 	t.Helper()
-	dir := d.folderDir(t, user, folder)
+	dir := d.folderPath(t, user, folder)
+	// A session syncing meanwhile moves files from new/ to cur/ (and changes their
+	// flags), so a listed file can vanish before it is read: list again.
+	for attempt := 1; ; attempt++ {
+		msgs, err := readMaildirMessages(dir)
+		if err == nil {
+			return msgs
+		}
+		if !errors.Is(err, fs.ErrNotExist) || attempt == 5 {
+			t.Fatalf("read folder %q of %s: %v", folder, user, err)
+		}
+	}
+}
+
+// readMaildirMessages reads the messages of a Dovecot maildir in UID order.
+func readMaildirMessages(dir string) ([][]byte, error) {
 	files, err := maildirFiles(dir)
 	if err != nil {
-		t.Fatalf("read folder %q of %s: %v", folder, user, err)
+		return nil, err
 	}
 	sortByUID(files, readUIDList(filepath.Join(dir, "dovecot-uidlist")))
 	msgs := make([][]byte, len(files))
 	for i, f := range files {
 		if msgs[i], err = os.ReadFile(f); err != nil {
-			t.Fatalf("read message of %q of %s: %v", folder, user, err)
+			return nil, err
 		}
 	}
-	return msgs
+	return msgs, nil
 }
 
 // maildirFiles lists the message files in new/ and cur/ of a maildir; a folder that

@@ -283,6 +283,12 @@ func TestDovecotAppendLater(t *testing.T) {
 	if got := d.Messages(t, "frank", "INBOX"); len(got) != 2 || !bytes.Equal(got[1], second) {
 		t.Errorf("Messages = %q", got)
 	}
+	if got := d.Messages(t, "frank", "Nowhere"); len(got) != 0 {
+		t.Errorf("Messages of a missing folder = %q", got)
+	}
+	if list := d.Doveadm(t, "mailbox", "list", "-u", "frank"); bytes.Contains(list, []byte("Nowhere")) {
+		t.Errorf("asking for a missing folder created it: %q", list)
+	}
 }
 
 // BenchmarkStartDovecot measures a start (config, exec, listening) and a kill:
