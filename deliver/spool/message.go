@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
 
@@ -138,4 +139,28 @@ func (m *Message) Open() (*os.File, error) {
 		return nil, fail.Wrap(fail.Security, fmt.Errorf("spool file %s: %w", m.path(), err))
 	}
 	return f, nil
+}
+
+// Publish hands each message of batch, in order, to deliver and removes its spool file
+// afterwards, whatever the outcome. It returns one error per message. A message that is
+// not a *Message, or comes after ctx is done, is not handed over.
+func Publish(ctx context.Context, batch []fetch.Staged, deliver func(*Message) error) []error {
+	errs := make([]error, len(batch))
+	for i, st := range batch {
+		msg, ok := st.(*Message)
+		switch {
+		case !ok:
+			errs[i] = fail.Errorf(fail.Internal, "spool: cannot publish a %T", st)
+		case ctx.Err() != nil:
+			errs[i] = fail.Wrap(fail.Temporary, ctx.Err())
+		default:
+			errs[i] = deliver(msg)
+		}
+		if ok {
+			// A file that cannot be removed must not turn a delivery into a failure
+			// (which would deliver it twice); Open sweeps it later.
+			_ = msg.Discard()
+		}
+	}
+	return errs
 }

@@ -52,8 +52,17 @@ func ReadSender(r io.Reader) Sender {
 }
 
 // address extracts the first address from a header field value: "Name <a@b>", "a@b
-// (comment)", "<a@b>", "a@b, c@d". It returns "" for "<>" and for an empty value.
+// (comment)", "<a@b>", "a@b, c@d". It returns "" for "<>", for an empty value and for
+// an address holding a control character.
 func address(v string) string {
+	a := firstAddress(v)
+	if strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return ""
+	}
+	return a
+}
+
+func firstAddress(v string) string {
 	if list, err := mail.ParseAddressList(v); err == nil && len(list) > 0 {
 		return list[0].Address
 	}
@@ -64,7 +73,7 @@ func address(v string) string {
 			return strings.TrimSpace(v[i+1 : i+j])
 		}
 	}
-	if f := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }); len(f) > 0 {
+	if f := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r <= ' ' }); len(f) > 0 {
 		return f[0]
 	}
 	return ""

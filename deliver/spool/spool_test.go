@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
 
@@ -198,3 +199,50 @@ func assertEmpty(t *testing.T, d *Dir) {
 		t.Errorf("left behind: %s", e.Name())
 	}
 }
+
+func TestPublish(t *testing.T) {
+	d := mustOpen(t)
+	var batch []fetch.Staged
+	for _, body := range []string{"one", "two", "three"} {
+		m, err := d.Write(context.Background(), nil, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, m)
+	}
+	batch = append(batch, foreign{})
+	refused := errors.New("refused")
+	var seen []string
+	errs := Publish(context.Background(), batch, func(m *Message) error {
+		f, err := m.Open()
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		seen = append(seen, string(b))
+		if string(b) == "two" {
+			return refused
+		}
+		return nil
+	})
+	if strings.Join(seen, ",") != "one,two,three" || errs[0] != nil || errs[1] != refused || errs[2] != nil ||
+		fail.KindOf(errs[3]) != fail.Internal {
+		t.Errorf("Publish saw %q and returned %v", seen, errs)
+	}
+	assertEmpty(t, d)
+
+	m, _ := d.Write(context.Background(), nil, strings.NewReader("late"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	errs = Publish(ctx, []fetch.Staged{m}, func(*Message) error { t.Error("delivered after cancel"); return nil })
+	if !fail.IsTemporary(errs[0]) {
+		t.Errorf("Publish after cancel = %v, want temporary", errs)
+	}
+	assertEmpty(t, d)
+}
+
+type foreign struct{}
+
+func (foreign) Receipt() string { return "x" }
+func (foreign) Discard() error  { return nil }
