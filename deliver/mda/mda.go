@@ -3,8 +3,8 @@
 //
 // # The command line
 //
-// The command is an argv list run with exec, never through a shell. Its arguments may
-// hold these substitutions:
+// The command is an argv list run with exec, never through a shell, in fetchsecure's
+// working directory and environment. Its arguments may hold these substitutions:
 //
 //	%T  the recipient, Options.DeliverTo
 //	%F  the envelope sender, from the message's header (see below)
@@ -146,25 +146,7 @@ func (m *MDA) Stage(ctx context.Context, env *fetch.Envelope, body io.Reader) (f
 // Publish runs the MDA once per message, one after the other, and removes the spool
 // files. It returns one error per message.
 func (m *MDA) Publish(ctx context.Context, batch []fetch.Staged) []error {
-	errs := make([]error, len(batch))
-	for i, st := range batch {
-		errs[i] = m.publish(ctx, st)
-	}
-	return errs
-}
-
-func (m *MDA) publish(ctx context.Context, st fetch.Staged) error {
-	msg, ok := st.(*spool.Message)
-	if !ok {
-		return fail.Errorf(fail.Internal, "mda: cannot publish a %T", st)
-	}
-	// A spool file that cannot be removed must not turn a delivery into a failure
-	// (which would deliver it twice); spool.Open sweeps it later.
-	defer msg.Discard()
-	if err := ctx.Err(); err != nil {
-		return fail.Wrap(fail.Temporary, err)
-	}
-	return m.deliver(ctx, msg)
+	return spool.Publish(ctx, batch, func(msg *spool.Message) error { return m.deliver(ctx, msg) })
 }
 
 // Check answers fetch.Unknown: an MDA cannot be asked whether it got a message. It

@@ -56,7 +56,7 @@ func assertEmptyDir(t *testing.T, dir string) {
 func TestStdinIsTheMessage(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	m := newMDA(t, []string{"/bin/sh", "-c", `cat > "$0"`, out}, Options{})
-	for _, msg := range spooltest.Messages(true) {
+	for _, msg := range spooltest.Messages(!testing.Short()) {
 		if err := deliverOne(t, m, msg.Body); err != nil {
 			t.Errorf("%s: Publish = %v", msg.Name, err)
 			continue
@@ -79,7 +79,7 @@ func TestProcmail(t *testing.T) {
 	rc := filepath.Join(home, "procmailrc")
 	os.WriteFile(rc, []byte("MAILDIR="+home+"\nDEFAULT="+maildir+"/\n"), 0o600)
 	m := newMDA(t, []string{procmail, "-t", "-f", "%F", "-m", rc}, Options{DeliverTo: "user@example.org"})
-	for _, msg := range spooltest.Messages(true) {
+	for _, msg := range spooltest.Messages(!testing.Short()) {
 		if err := deliverOne(t, m, msg.Body); err != nil {
 			t.Errorf("%s: Publish = %v", msg.Name, err)
 			continue
@@ -173,7 +173,7 @@ func TestExitStatus(t *testing.T) {
 func TestTimeoutKillsProcessGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	m := newMDA(t, []string{"/bin/sh", "-c", `sleep 300 & echo $! > "$0"; wait`, pidFile},
-		Options{Timeout: 500 * time.Millisecond})
+		Options{Timeout: 3 * time.Second}) // time enough for sh to write the pid
 	start := time.Now()
 	err := deliverOne(t, m, []byte("Subject: x\n\n"))
 	if !fail.IsTemporary(err) || !strings.Contains(err.Error(), "killed") {
@@ -250,10 +250,20 @@ func TestPublishCancelled(t *testing.T) {
 	if errs := m.Publish(ctx, []fetch.Staged{st}); !fail.IsTemporary(errs[0]) {
 		t.Errorf("Publish = %v, want temporary", errs)
 	}
-	m2 := newMDA(t, []string{"/bin/sh", "-c", "sleep 300"}, Options{})
+	// Cancelled while the MDA runs: it is killed and the error says so.
+	started := filepath.Join(t.TempDir(), "started")
+	m2 := newMDA(t, []string{"/bin/sh", "-c", `: > "$0"; sleep 300`, started}, Options{})
 	st, _ = m2.Stage(context.Background(), spooltest.Envelope(), strings.NewReader("x"))
-	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(started); err == nil {
+				cancel()
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	if errs := m2.Publish(ctx, []fetch.Staged{st}); !fail.IsTemporary(errs[0]) ||
 		!strings.Contains(errs[0].Error(), "interrupted") {
 		t.Errorf("Publish = %v, want temporary interruption", errs)
