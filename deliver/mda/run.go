@@ -26,11 +26,15 @@ const (
 
 // deliver runs the MDA with msg's spool file as its standard input.
 func (m *MDA) deliver(ctx context.Context, msg *spool.Message) error {
-	sender, err := msg.Sender()
-	if err != nil {
-		return err
+	from := ""
+	if m.tmpl.uses('F') {
+		sender, err := msg.Sender()
+		if err != nil {
+			return err
+		}
+		from = envelopeSender(sender)
 	}
-	argv := m.tmpl.expand(m.to, envelopeSender(sender))
+	argv := m.tmpl.expand(m.to, from)
 	f, err := msg.Open()
 	if err != nil {
 		return err
