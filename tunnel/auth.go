@@ -23,7 +23,7 @@ var defaultKeyFiles = []string{"~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/i
 // what is known about the keys that could not be offered.
 type keyring struct {
 	signers []ssh.Signer
-	names   []string // one per signer: "ED25519 key SHA256:… from ~/.ssh/id_ed25519"
+	names   []string // one per signer: "ED25519 SHA256:… from ~/.ssh/id_ed25519"
 	notes   []string // keys left out and why
 	agent   net.Conn // closed after the handshake
 }
@@ -106,7 +106,7 @@ func (d *Dialer) loadKeys(ctx context.Context, o *SSHOptions) (*keyring, error) 
 func (k *keyring) loadAgent() {
 	sock := os.Getenv("SSH_AUTH_SOCK")
 	if sock == "" {
-		k.notes = append(k.notes, "no ssh-agent (SSH_AUTH_SOCK is not set)")
+		k.notes = append(k.notes, "no ssh-agent: SSH_AUTH_SOCK is not set")
 		return
 	}
 	conn, err := net.Dial("unix", sock)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,8 +141,11 @@ func netError(ctx context.Context, what string, timeout time.Duration, err error
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	var sys *os.SyscallError
 	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
+	if errors.As(err, &sys) {
+		err = sys.Err // "connection refused" rather than "dial tcp …: connect: connection refused"
+	} else if errors.As(err, &op) && op.Err != nil {
 		err = op.Err
 	}
 	return fail.Wrap(fail.Temporary, fmt.Errorf("TCP %s: %w", what, err))

@@ -124,7 +124,7 @@ func (hk *hostKeyCheck) explain(err error, key ssh.PublicKey) error {
 	var re *knownhosts.RevokedError
 	switch {
 	case errors.As(err, &re):
-		return fail.Errorf(fail.Security, "%s: the host key %s is marked @revoked in %s:%d",
+		return fail.Errorf(fail.Security, "%s: the host key (%s) is marked @revoked in %s:%d",
 			o.hop(), offered, re.Revoked.Filename, re.Revoked.Line)
 	case errors.As(err, &ke) && len(ke.Want) == 0:
 		where := "known_hosts files " + strings.Join(hk.files, ", ")
@@ -132,11 +132,11 @@ func (hk *hostKeyCheck) explain(err error, key ssh.PublicKey) error {
 			where = "any known_hosts file (none exists)"
 		}
 		return fail.Hint(fail.Security,
-			fmt.Errorf("%s: the SSH server's host key %s is not in %s", o.hop(), offered, where),
+			fmt.Errorf("%s: the SSH server's host key (%s) is not in %s", o.hop(), offered, where),
 			fmt.Sprintf("check that fingerprint with the server's administrator, then run: fetchsecure trust-host %s", o.Name))
 	case errors.As(err, &ke):
 		return fail.Hint(fail.Security,
-			fmt.Errorf("%s: REMOTE HOST KEY CHANGED: possible man-in-the-middle attack! the server offered %s, but %s",
+			fmt.Errorf("%s: REMOTE HOST KEY CHANGED: possible man-in-the-middle attack! the server offered host key %s, but %s",
 				o.hop(), offered, describeWant(ke.Want)),
 			"if the server's key was changed on purpose, remove the old key, check the new fingerprint "+
 				"with the server's administrator and run: fetchsecure trust-host "+o.Name)
@@ -144,11 +144,11 @@ func (hk *hostKeyCheck) explain(err error, key ssh.PublicKey) error {
 	return fail.Wrap(fail.Security, fmt.Errorf("%s: host key %s: %w", o.hop(), offered, err))
 }
 
-// describeKey prints a key the way ssh(1) shows it: "ED25519 key SHA256:…".
+// describeKey prints a key's type and fingerprint as ssh(1) shows them: "ED25519 SHA256:…".
 func describeKey(k ssh.PublicKey) string {
 	t := strings.TrimPrefix(strings.TrimSuffix(k.Type(), "-cert-v01@openssh.com"), "ssh-")
 	t = strings.ToUpper(strings.SplitN(t, "-", 2)[0])
-	return t + " key " + ssh.FingerprintSHA256(k)
+	return t + " " + ssh.FingerprintSHA256(k)
 }
 
 func describeWant(want []knownhosts.KnownKey) string {

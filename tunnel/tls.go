@@ -38,6 +38,9 @@ func TLSConfig(opts TLSOptions) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if strings.ContainsFunc(opts.ServerName, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return nil, fail.Errorf(fail.Config, "tls: server name %q holds a control character", opts.ServerName)
+	}
 	if opts.ServerName == "" && len(pins) == 0 {
 		return nil, fail.Errorf(fail.Config, "tls: no server name to verify the certificate against")
 	}
