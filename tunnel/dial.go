@@ -64,14 +64,14 @@ type Dialer struct {
 }
 
 // Dial connects to ep and returns the connection with its watchdog set to ep.Timeout.
+// Each step (TCP connect, each SSH hop, channel open, TLS handshake) has its own
+// timeout; ctx cancels them all.
 // For ModeTLS the TLS handshake is done; ModeStartTLS and ModeNone return the plaintext
 // stream, on which the protocol client runs STARTTLS with ep.TLS.
 func (d *Dialer) Dial(ctx context.Context, ep Endpoint) (*Conn, error) {
 	if (ep.Mode != ModeNone) && ep.TLS == nil {
 		return nil, fail.Errorf(fail.Internal, "dial %s: TLS mode without a TLS config", ep.addr())
 	}
-	ctx, cancel := context.WithTimeout(ctx, ep.timeout())
-	defer cancel()
 	raw, transport, linkErr, err := d.open(ctx, &ep)
 	if err != nil {
 		return nil, err
@@ -79,10 +79,9 @@ func (d *Dialer) Dial(ctx context.Context, ep Endpoint) (*Conn, error) {
 	stream := raw
 	var prot string
 	if ep.Mode == ModeTLS {
-		tc := tls.Client(raw, ep.TLS)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			raw.Close()
-			return nil, tlsHandshakeError(ctx, &ep, err)
+		tc, err := handshakeTLS(ctx, raw, &ep)
+		if err != nil {
+			return nil, err
 		}
 		stream, prot = tc, TLSVersion(tc.ConnectionState().Version)
 	}
@@ -92,6 +91,20 @@ func (d *Dialer) Dial(ctx context.Context, ep Endpoint) (*Conn, error) {
 		c.SetSecurity(prot)
 	}
 	return c, nil
+}
+
+// handshakeTLS runs the implicit TLS handshake on raw, closing raw if it fails.
+// HandshakeContext closes the connection when ctx ends, which works on SSH channels and
+// pipes too.
+func handshakeTLS(ctx context.Context, raw net.Conn, ep *Endpoint) (*tls.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, ep.timeout())
+	defer cancel()
+	tc := tls.Client(raw, ep.TLS)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, tlsHandshakeError(ctx, ep, err)
+	}
+	return tc, nil
 }
 
 // open returns the transport to ep, the words that describe it and, for an SSH channel,

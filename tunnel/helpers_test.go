@@ -113,9 +113,6 @@ func (s *server) close() {
 // echo copies back what it reads.
 func echo(c net.Conn) { io.Copy(c, c); c.Close() }
 
-// silent reads and discards, and never answers.
-func silent(c net.Conn) { io.Copy(io.Discard, c); c.Close() }
-
 // deafServer accepts connections and neither reads nor writes until the test ends.
 func deafServer(t *testing.T) *server {
 	quit := make(chan struct{})

@@ -34,6 +34,10 @@ func TestJumpTwoHops(t *testing.T) {
 			t.Errorf("hop %s: %d connections, want 1 shared", name, n)
 		}
 	}
+	key3, err := ScanHostKey(ctx(t), oc, d)
+	if err != nil || string(key3.Marshal()) != string(c.hostKeys[0].PublicKey().Marshal()) {
+		t.Errorf("ScanHostKey through two jumps: %v", err)
+	}
 }
 
 func TestJumpLoop(t *testing.T) {

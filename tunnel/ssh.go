@@ -111,7 +111,7 @@ func handshake(ctx context.Context, conn net.Conn, o *SSHOptions, cfg *ssh.Clien
 		case expired.Load():
 			return nil, fail.Errorf(fail.Temporary, "%s: SSH handshake timed out after %s", o.hop(), seconds(o.timeout()))
 		case ctx.Err() != nil:
-			return nil, fmt.Errorf("%s: SSH handshake: %w", o.hop(), ctx.Err())
+			return nil, netError(ctx, o.hop()+": SSH handshake", o.timeout(), ctx.Err())
 		}
 		return nil, err
 	}
