@@ -39,24 +39,21 @@ func (k *keyring) close() {
 }
 
 func (k *keyring) add(s ssh.Signer, from string) {
-	for _, have := range k.signers {
-		if bytes.Equal(have.PublicKey().Marshal(), s.PublicKey().Marshal()) {
-			return
-		}
+	if holding(k.signers, s.PublicKey()) != nil {
+		return
 	}
 	k.signers = append(k.signers, sha2Only(s))
 	k.names = append(k.names, describeKey(s.PublicKey())+" from "+from)
 }
 
-// has reports whether the keyring holds pub (an encrypted key file whose key the agent
-// already holds needs no passphrase).
-func (k *keyring) has(pub ssh.PublicKey) bool {
-	for _, s := range k.signers {
-		if bytes.Equal(s.PublicKey().Marshal(), pub.Marshal()) {
-			return true
+// holding returns the signer for pub among signers, or nil.
+func holding(signers []ssh.Signer, pub ssh.PublicKey) ssh.Signer {
+	for _, s := range signers {
+		if pub != nil && bytes.Equal(s.PublicKey().Marshal(), pub.Marshal()) {
+			return s
 		}
 	}
-	return false
+	return nil
 }
 
 // sha2Only keeps RSA keys from signing with SHA-1 (ssh-rsa), which x/crypto falls back
@@ -74,19 +71,21 @@ func sha2Only(s ssh.Signer) ssh.Signer {
 }
 
 // loadKeys gathers the keys for o before any connection is made, so that a passphrase
-// prompt never races the handshake timeout. Agent keys come first, then key files; an
-// encrypted file whose key the agent holds is not decrypted.
+// prompt never races the handshake timeout. The order follows ssh(1), because servers
+// cut a client off after a few keys (MaxAuthTries): with identity_file set, those keys
+// come first, then the agent's others; without it, the agent's keys come first, then
+// the default files. An encrypted file whose key the agent holds is not decrypted.
 func (d *Dialer) loadKeys(ctx context.Context, o *SSHOptions) (*keyring, error) {
 	k := &keyring{}
-	k.loadAgent()
+	agentKeys := k.loadAgent()
 	files, explicit := o.IdentityFiles, true
 	if len(files) == 0 {
 		files, explicit = defaultKeyFiles, false
+		k.addAll(agentKeys)
 	}
 	var pass *passphrase
 	for _, f := range files {
-		path := home(f)
-		err := d.loadKeyFile(ctx, k, o, path, &pass)
+		err := d.loadKeyFile(ctx, k, o, home(f), agentKeys, &pass)
 		switch {
 		case err == nil:
 		case !explicit && errors.Is(err, os.ErrNotExist):
@@ -99,40 +98,45 @@ func (d *Dialer) loadKeys(ctx context.Context, o *SSHOptions) (*keyring, error) 
 			return nil, err
 		}
 	}
+	k.addAll(agentKeys)
 	return k, nil
 }
 
-// loadAgent adds the keys of the ssh-agent at SSH_AUTH_SOCK, if there is one.
-func (k *keyring) loadAgent() {
+func (k *keyring) addAll(agentKeys []ssh.Signer) {
+	for _, s := range agentKeys {
+		k.add(s, "ssh-agent")
+	}
+}
+
+// loadAgent returns the keys of the ssh-agent at SSH_AUTH_SOCK, if there is one.
+func (k *keyring) loadAgent() []ssh.Signer {
 	sock := os.Getenv("SSH_AUTH_SOCK")
 	if sock == "" {
 		k.notes = append(k.notes, "no ssh-agent: SSH_AUTH_SOCK is not set")
-		return
+		return nil
 	}
 	conn, err := net.Dial("unix", sock)
 	if err != nil {
 		k.notes = append(k.notes, fmt.Sprintf("ssh-agent unreachable: %v", err))
-		return
+		return nil
 	}
 	signers, err := agent.NewClient(conn).Signers()
 	if err != nil {
 		conn.Close()
 		k.notes = append(k.notes, fmt.Sprintf("ssh-agent: %v", err))
-		return
+		return nil
 	}
 	k.agent = conn
 	if len(signers) == 0 {
 		k.notes = append(k.notes, "ssh-agent holds no keys")
 	}
-	for _, s := range signers {
-		k.add(s, "ssh-agent")
-	}
+	return signers
 }
 
 var errNoPassphrase = errors.New("key is passphrase-protected; set passphrase_command")
 
 // loadKeyFile adds the key in path, decrypting it if it must.
-func (d *Dialer) loadKeyFile(ctx context.Context, k *keyring, o *SSHOptions, path string, pass **passphrase) error {
+func (d *Dialer) loadKeyFile(ctx context.Context, k *keyring, o *SSHOptions, path string, agentKeys []ssh.Signer, pass **passphrase) error {
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		return fail.Wrap(fail.Config, fmt.Errorf("%s: identity_file: %w", o.hop(), err))
@@ -140,7 +144,8 @@ func (d *Dialer) loadKeyFile(ctx context.Context, k *keyring, o *SSHOptions, pat
 	s, err := ssh.ParsePrivateKey(pem)
 	var missing *ssh.PassphraseMissingError
 	if errors.As(err, &missing) {
-		if missing.PublicKey != nil && k.has(missing.PublicKey) {
+		if a := holding(agentKeys, missing.PublicKey); a != nil {
+			k.add(a, "ssh-agent ("+path+")")
 			return nil
 		}
 		s, err = d.decrypt(ctx, o, path, pem, pass)

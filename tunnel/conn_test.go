@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
+
+var _ fetch.TimeoutConn = (*Conn)(nil)
 
 func dialPlain(t *testing.T, addr string, timeout time.Duration) *Conn {
 	t.Helper()
@@ -129,14 +132,14 @@ func TestTrickleIsProgress(t *testing.T) {
 	checkLeaks(t)
 	s := serve(t, func(c net.Conn) {
 		defer c.Close()
-		for range 12 {
+		for range 30 {
 			c.Write([]byte(strings.Repeat("y", 100)))
 			time.Sleep(60 * time.Millisecond)
 		}
 	})
-	c := dialPlain(t, s.addr(), 400*time.Millisecond)
+	c := dialPlain(t, s.addr(), time.Second)
 	got, err := io.ReadAll(c)
-	if err != nil || len(got) != 1200 {
+	if err != nil || len(got) != 3000 {
 		t.Fatalf("read %d bytes, err %v", len(got), err)
 	}
 }

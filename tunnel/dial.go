@@ -69,8 +69,11 @@ type Dialer struct {
 // For ModeTLS the TLS handshake is done; ModeStartTLS and ModeNone return the plaintext
 // stream, on which the protocol client runs STARTTLS with ep.TLS.
 func (d *Dialer) Dial(ctx context.Context, ep Endpoint) (*Conn, error) {
-	if (ep.Mode != ModeNone) && ep.TLS == nil {
+	switch {
+	case ep.Mode != ModeNone && ep.TLS == nil:
 		return nil, fail.Errorf(fail.Internal, "dial %s: TLS mode without a TLS config", ep.addr())
+	case ep.Via != "" && len(ep.Command) > 0:
+		return nil, fail.Errorf(fail.Config, "dial %s: tunnel and tunnel_command exclude each other", ep.addr())
 	}
 	raw, transport, linkErr, err := d.open(ctx, &ep)
 	if err != nil {

@@ -110,7 +110,7 @@ func TestKeepaliveFrozenLink(t *testing.T) {
 	s := startSSH(t)
 	f := startFreezer(t, s.addr())
 	o := s.tunnel(t, "home", testlib.NewSSHKey(t, t.TempDir(), "ed25519", ""))
-	o.Port, o.Keepalive = f.port(), 200*time.Millisecond
+	o.Port, o.Keepalive = f.port(), 500*time.Millisecond
 	o.KnownHosts = []string{writeKnownHosts(t, "[127.0.0.1]:"+itoa(f.port())+" "+authorizedLine(s))}
 	c, err := viaTunnel(t, newDialer(t, o), "home", serve(t, echo))
 	if err != nil {
@@ -122,7 +122,7 @@ func TestKeepaliveFrozenLink(t *testing.T) {
 	start := time.Now()
 	var rerr error
 	within(t, 10*time.Second, "a Read on a frozen link", func() { _, rerr = c.Read(make([]byte, 1)) })
-	wantKind(t, rerr, fail.Temporary, "did not answer a keepalive within 200ms")
+	wantKind(t, rerr, fail.Temporary, "did not answer a keepalive within 500ms")
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("took %s to notice", took)
 	}
