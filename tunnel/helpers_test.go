@@ -58,7 +58,7 @@ type server struct {
 	count int
 }
 
-func serve(t *testing.T, handle func(net.Conn)) *server {
+func serve(t testing.TB, handle func(net.Conn)) *server {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -166,4 +166,4 @@ func within(t *testing.T, d time.Duration, what string, f func()) {
 	}
 }
 
-func tempFile(t *testing.T, name string) string { return filepath.Join(t.TempDir(), name) }
+func tempFile(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }

@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"context"
 	"io"
 	"net"
 	"sync"
@@ -239,5 +240,48 @@ func TestTLSOverSSH(t *testing.T) {
 	}
 	if d := c.Describe(); d != "TLS1.3 over SSH tunnel via home" {
 		t.Errorf("Describe = %q", d)
+	}
+}
+
+// BenchmarkSSHThroughput streams through the in-process SSH server and the watchdog.
+func BenchmarkSSHThroughput(b *testing.B) {
+	b.Setenv("SSH_AUTH_SOCK", "")
+	block := make([]byte, 32<<10)
+	src, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	go func() {
+		for {
+			c, err := src.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				for {
+					if _, err := c.Write(block); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	s := startSSH(b)
+	d := &Dialer{Tunnels: map[string]*SSHOptions{"home": s.tunnel(b, "home", testlib.NewSSHKey(b, b.TempDir(), "ed25519", ""))}}
+	defer d.Close()
+	c, err := d.Dial(context.Background(), Endpoint{Host: "127.0.0.1", Port: src.Addr().(*net.TCPAddr).Port, Mode: ModeNone, Via: "home"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 32<<10)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := io.ReadFull(c, buf); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -31,7 +31,7 @@ type sshServer struct {
 }
 
 // startSSH starts a server with the given host keys (ED25519 by default).
-func startSSH(t *testing.T, hostKeys ...ssh.Signer) *sshServer {
+func startSSH(t testing.TB, hostKeys ...ssh.Signer) *sshServer {
 	t.Helper()
 	if len(hostKeys) == 0 {
 		hostKeys = []ssh.Signer{testlib.NewHostSigner(t, "ed25519")}
@@ -125,7 +125,7 @@ func (s *sshServer) forward(nc ssh.NewChannel) {
 
 // tunnel returns options for reaching s as a tunnel named name, trusting all its host
 // keys through a known_hosts file.
-func (s *sshServer) tunnel(t *testing.T, name string, key *testlib.SSHKey) *SSHOptions {
+func (s *sshServer) tunnel(t testing.TB, name string, key *testlib.SSHKey) *SSHOptions {
 	t.Helper()
 	kh := tempFile(t, "known_hosts")
 	var lines []byte
