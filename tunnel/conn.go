@@ -72,7 +72,7 @@ func newConn(stream, raw net.Conn, server string, timeout time.Duration) *Conn {
 // SetTimeout sets the inactivity timeout; 0 disables it.
 func (c *Conn) SetTimeout(d time.Duration) {
 	c.timeout.Store(int64(max(d, 0)))
-	c.kick()
+	c.reschedule()
 }
 
 // Arm turns the timeout on or off without forgetting it. Calls in flight when it is
@@ -84,7 +84,7 @@ func (c *Conn) Arm(on bool) {
 		c.wr.since.Store(now)
 	}
 	c.armed.Store(on)
-	c.kick()
+	c.reschedule()
 }
 
 // Describe says how the stream is protected, for logs and the Received header:
@@ -191,6 +191,15 @@ func (c *Conn) begin(d *direction) {
 func (c *Conn) kick() {
 	wait, ok := c.due()
 	if ok && c.running.CompareAndSwap(false, true) {
+		c.timer.Reset(wait)
+	}
+}
+
+// reschedule moves the timer to the new due time after the timeout changed: a timer set
+// for an hour must not make a new one-second timeout wait an hour.
+func (c *Conn) reschedule() {
+	if wait, ok := c.due(); ok {
+		c.running.Store(true)
 		c.timer.Reset(wait)
 	}
 }

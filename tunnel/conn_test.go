@@ -82,6 +82,23 @@ func TestWatchdogDisarmed(t *testing.T) {
 	}
 }
 
+// TestWatchdogShortened: a shorter timeout applies to the call already in flight.
+func TestWatchdogShortened(t *testing.T) {
+	checkLeaks(t)
+	s := deafServer(t)
+	c := dialPlain(t, s.addr(), time.Hour)
+	res := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 1)); res <- err }()
+	time.Sleep(50 * time.Millisecond)
+	c.SetTimeout(100 * time.Millisecond)
+	select {
+	case err := <-res:
+		wantKind(t, err, fail.Temporary, "no data from 127.0.0.1 for 100ms")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the shorter timeout did not apply")
+	}
+}
+
 func TestWatchdogOff(t *testing.T) {
 	checkLeaks(t)
 	s := deafServer(t)
