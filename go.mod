@@ -9,8 +9,8 @@ require (
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 	github.com/emersion/go-smtp v0.25.1
 	github.com/gofrs/flock v0.13.2 // indirect
-	github.com/skeema/knownhosts v1.3.3 // indirect
-	golang.org/x/crypto v0.59.0 // indirect
+	github.com/skeema/knownhosts v1.3.3
+	golang.org/x/crypto v0.59.0
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/term v0.48.0 // indirect
 )
