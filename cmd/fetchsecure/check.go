@@ -54,9 +54,9 @@ func describe(a *config.Account) string {
 
 func tlsWords(m config.TLSMode) string {
 	switch m {
-	case config.TLSImplicit:
+	case config.TLS:
 		return "TLS"
-	case config.TLSStartTLS:
+	case config.StartTLS:
 		return "STARTTLS"
 	}
 	return "no TLS"

@@ -15,11 +15,11 @@ import (
 var version = "dev" // set with -ldflags "-X main.version=..."
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without os.Exit, for tests.
-func run(args []string, stdout, stderr io.Writer) int {
+// dispatch is main without os.Exit, for tests.
+func dispatch(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		if cmd, ok := subcommands[args[0]]; ok {
 			return cmd.run(args[1:], stdout, stderr)
@@ -37,10 +37,10 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"check":     {checkCommand, "validate the configuration and print every problem"},
+		"check":      {checkCommand, "validate the configuration and print every problem"},
 		"trust-host": {trustHostCommand, "show an SSH tunnel's host key and add it to known_hosts"},
-		"version":   {versionCommand, "print the version"},
-		"help":      {helpCommand, "show this help"},
+		"version":    {versionCommand, "print the version"},
+		"help":       {helpCommand, "show this help"},
 	}
 }
 

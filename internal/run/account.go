@@ -66,19 +66,19 @@ func newSink(cfg *config.Config, a *config.Account) (fetch.Sink, error) {
 	}
 	t := a.Target
 	switch t.Kind {
-	case config.TargetMaildir:
+	case config.Maildir:
 		return maildir.New(t.Path, maildir.Options{Trace: trace, Folders: a.MaildirFolders})
-	case config.TargetMbox:
-		return mbox.New(t.Path, mbox.Options{Trace: trace, SpoolDir: spool})
-	case config.TargetMDA:
+	case config.Mbox:
+		return mbox.New(t.Path, mbox.Options{Trace: trace, Spool: spool})
+	case config.MDA:
 		return mda.New(t.Argv, mda.Options{Trace: trace, SpoolDir: spool, DeliverTo: a.DeliverTo})
-	case config.TargetLMTP, config.TargetSMTP:
+	case config.LMTP, config.SMTP:
 		addr := t.Address
 		if t.Network == "unix" {
 			addr = "unix:" + addr
 		}
 		return smtp.New(addr, smtp.Options{Trace: trace, SpoolDir: spool, DeliverTo: a.DeliverTo,
-			LMTP: t.Kind == config.TargetLMTP, Hostname: cfg.Hostname})
+			LMTP: t.Kind == config.LMTP, Hostname: cfg.Hostname})
 	}
 	return nil, fail.Errorf(fail.Internal, "account %s has no delivery target", a.Name)
 }

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 
 	"github.com/fetchsecure/fetchsecure/fetch"
@@ -34,7 +35,8 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 			Log: env.Log.With("account", a.Name),
 		})
 	default:
-		return nil, envelope, newPOP3(ctx, conn, a, env, ep, &src, &envelope, password)
+		conn.Close()
+		return nil, envelope, fail.Errorf(fail.Config, "account %s: POP3 is not wired yet", a.Name)
 	}
 	if err != nil {
 		return nil, envelope, err
@@ -50,9 +52,9 @@ func endpoint(a *config.Account) (tunnel.Endpoint, error) {
 		ep.Via = a.Tunnel.Name
 	}
 	switch a.TLS {
-	case config.TLSImplicit:
+	case config.TLS:
 		ep.Mode = tunnel.ModeTLS
-	case config.TLSStartTLS:
+	case config.StartTLS:
 		ep.Mode = tunnel.ModeStartTLS
 	default:
 		ep.Mode = tunnel.ModeNone
@@ -67,7 +69,7 @@ func endpoint(a *config.Account) (tunnel.Endpoint, error) {
 	return ep, nil
 }
 
-func startTLS(ep tunnel.Endpoint) *tlsConfig {
+func startTLS(ep tunnel.Endpoint) *tls.Config {
 	if ep.Mode == tunnel.ModeStartTLS {
 		return ep.TLS
 	}
@@ -77,7 +79,7 @@ func startTLS(ep tunnel.Endpoint) *tlsConfig {
 // plaintextOK: credentials may travel without TLS only where the config said
 // tls = "none", which it allows only inside a tunnel or to a loopback address.
 func plaintextOK(a *config.Account) bool {
-	return a.TLS == config.TLSNone && (a.Tunnel != nil || len(a.TunnelCommand) > 0 || config.IsLoopback(a.Host))
+	return a.TLS == config.NoTLS && (a.Tunnel != nil || len(a.TunnelCommand) > 0 || config.IsLoopback(a.Host))
 }
 
 // security describes how the session is protected, for the Received: header.

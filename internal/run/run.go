@@ -22,9 +22,9 @@ import (
 type Env struct {
 	Log         *slog.Logger
 	Dialer      *tunnel.Dialer
-	Interactive bool                  // a terminal is there to ask for missing secrets
+	Interactive bool                           // a terminal is there to ask for missing secrets
 	Prompt      func(q string) (string, error) // nil when not interactive
-	Progress    func(fetch.Progress) // may be nil
+	Progress    func(fetch.Progress)           // may be nil
 }
 
 // Result is what happened to one account.
@@ -106,4 +106,15 @@ func Kind(results []*Result) (kind fail.Kind, mixed bool, failed bool) {
 		}
 	}
 	return kind, mixed, failed
+}
+
+// sshOptions translates a [tunnel.NAME] table for package tunnel.
+func sshOptions(t *config.Tunnel) *tunnel.SSHOptions {
+	o := &tunnel.SSHOptions{Name: t.Name, Host: t.Host, Port: t.Port, User: t.User,
+		IdentityFiles: t.IdentityFiles, PassphraseCommand: t.Passphrase.Command,
+		KnownHosts: t.KnownHosts, HostKey: t.HostKey, Keepalive: t.Keepalive, Timeout: t.Timeout}
+	if t.Jump != nil {
+		o.Jump = t.Jump.Name
+	}
+	return o
 }
