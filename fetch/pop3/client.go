@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
@@ -117,7 +118,7 @@ func (c *Client) start() error {
 	if err := c.greeting(); err != nil {
 		return err
 	}
-	c.tls = handshakeDone(c.conn)
+	_, c.tls = c.TLSState() // implicit TLS, handshake done by the greeting
 	if err := c.capa(); err != nil {
 		return err
 	}
@@ -136,13 +137,6 @@ func newReader(conn net.Conn, maxLine int) *bufio.Reader {
 }
 
 func newWriter(conn net.Conn) *bufio.Writer { return bufio.NewWriterSize(conn, 4<<10) }
-
-// handshakeDone reports whether conn is a TLS connection (or a wrapper exposing one's
-// state) whose handshake completed.
-func handshakeDone(conn net.Conn) bool {
-	s, ok := conn.(interface{ ConnectionState() tls.ConnectionState })
-	return ok && s.ConnectionState().HandshakeComplete
-}
 
 // greeting reads the server's first line and keeps its APOP timestamp.
 func (c *Client) greeting() error {
@@ -174,13 +168,25 @@ func apopTimestamp(text []byte) string {
 }
 
 // Has reports whether the server advertised the CAPA tag (RFC 2449 §5), e.g. "UIDL".
+// A server without CAPA has no tags.
 func (c *Client) Has(tag string) bool {
-	_, ok := c.caps[tag]
+	_, ok := c.caps[strings.ToUpper(tag)]
 	return ok
 }
 
 // TLS reports whether the stream is TLS (implicit, or after STLS).
 func (c *Client) TLS() bool { return c.tls }
+
+// TLSState returns the state of the TLS session this client runs, if it set one up
+// (STLS) or was given a conn that reports one; ok is false otherwise.
+func (c *Client) TLSState() (state tls.ConnectionState, ok bool) {
+	s, ok := c.conn.(interface{ ConnectionState() tls.ConnectionState })
+	if !ok {
+		return tls.ConnectionState{}, false
+	}
+	state = s.ConnectionState()
+	return state, state.HandshakeComplete
+}
 
 // Close drops the connection without QUIT, so that the server deletes nothing.
 func (c *Client) Close() error {

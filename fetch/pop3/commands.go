@@ -11,14 +11,19 @@ import (
 
 // maxMessages bounds message numbers and listing lengths. STAT, LIST and UIDL come
 // from the server and are never trusted for allocation (CVE-2002-0146): slices grow
-// as lines actually arrive, and a number beyond this is a protocol error.
-const maxMessages = 1 << 24
+// as lines actually arrive, and a number beyond this is a protocol error, so a
+// hostile listing costs at most about 150 MB.
+const maxMessages = 1 << 20
+
+// maxKeptUIDL bounds the unique-id kept from a UIDL line. RFC 1939 §7 allows 70
+// characters; a longer one is kept just long enough to be seen as invalid.
+const maxKeptUIDL = 72
 
 // Entry is one line of a LIST or UIDL listing (RFC 1939 §5, §7).
 type Entry struct {
 	Num  int    // message number in this session
 	Size int64  // LIST: size in octets; UIDL: -1
-	UIDL string // UIDL: the unique-id as the server sent it (not yet validated); LIST: ""
+	UIDL string // UIDL: the unique-id as sent (not validated; cut after 72 bytes); LIST: ""
 }
 
 // Stat returns the number of messages and their total size (RFC 1939 §5).
@@ -105,7 +110,7 @@ func parseUIDL(line []byte) (Entry, bool) {
 	if !found || !ok || n < 1 || n > maxMessages {
 		return Entry{}, false
 	}
-	return Entry{Num: int(n), Size: -1, UIDL: string(uid)}, true
+	return Entry{Num: int(n), Size: -1, UIDL: string(uid[:min(len(uid), maxKeptUIDL)])}, true
 }
 
 // twoNumbers parses "a b [...]".
@@ -159,14 +164,21 @@ func (c *Client) Noop() error {
 func (c *Client) Quit() error {
 	defer c.conn.Close()
 	defer c.idle()
-	_, err := c.cmd(fail.Temporary, "QUIT")
-	var perr *Error
-	if errors.As(err, &perr) {
-		return fail.Hint(fail.Temporary, fmt.Errorf("QUIT: %w", err),
-			"the server may not have removed the deleted messages; they will be deleted next time")
+	if err := c.usable(); err != nil {
+		return err
 	}
+	_, err := c.cmd(fail.Temporary, "QUIT")
 	if c.broken == nil {
 		c.broken = errors.New("the session ended with QUIT")
 	}
-	return err
+	var perr *Error
+	switch {
+	case errors.As(err, &perr):
+		return fail.Hint(fail.Temporary, fmt.Errorf("QUIT: %w", err),
+			"the server may not have removed the messages marked for deletion; they are deleted next time")
+	case err != nil:
+		return fail.Hint(fail.Temporary, fmt.Errorf("QUIT: %w", err),
+			"the connection failed during QUIT, so the deletions may or may not be final; the next run finds out")
+	}
+	return nil
 }

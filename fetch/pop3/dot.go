@@ -102,7 +102,8 @@ func (d *dotReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// WriteTo implements io.WriterTo through buf, so that io.Copy allocates nothing.
+// writeTo copies the block to w through buf; msgReader.WriteTo uses it so that
+// io.Copy allocates nothing.
 func (d *dotReader) writeTo(w io.Writer, buf []byte) (int64, error) {
 	var total int64
 	for {

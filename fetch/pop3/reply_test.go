@@ -61,7 +61,7 @@ func TestCleanBoundsText(t *testing.T) {
 // nothing is deleted.
 func TestMalformedReplies(t *testing.T) {
 	huge := strings.Repeat("A", 9000)
-	cases := map[string]func(*fakepop3.Session, fakepop3.Command) fakepop3.Action{
+	cases := map[string]fakepop3.Hook{
 		"STAT bare +OK":     fakepop3.Reply("STAT", "+OK\r\n"),
 		"STAT words":        fakepop3.Reply("STAT", "+OK many lots\r\n"),
 		"STAT negative":     fakepop3.Reply("STAT", "+OK -1 -5\r\n"),
@@ -84,7 +84,7 @@ func TestMalformedReplies(t *testing.T) {
 func TestMalformedListings(t *testing.T) {
 	msgs := [][]byte{[]byte("a\r\n"), []byte("b\r\n")}
 	long := strings.Repeat("U", 9000)
-	cases := map[string]func(*fakepop3.Session, fakepop3.Command) fakepop3.Action{
+	cases := map[string]fakepop3.Hook{
 		"UIDL one field":       fakepop3.Reply("UIDL", "+OK\r\n1\r\n.\r\n"),
 		"UIDL bad number":      fakepop3.Reply("UIDL", "+OK\r\nx abc\r\n.\r\n"),
 		"UIDL number 0":        fakepop3.Reply("UIDL", "+OK\r\n0 abc\r\n.\r\n"),
@@ -154,4 +154,71 @@ func FuzzMultiLine(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestGreetings(t *testing.T) {
+	cases := []struct {
+		greeting string
+		kind     fail.Kind // fail.Internal: no error
+	}{
+		{"+OK", fail.Internal}, // popa3d
+		{"+OK ready <1.2@host>", fail.Internal},
+		{"-ERR [IN-USE] try later", fail.Temporary},
+		{"-ERR [SYS/PERM] gone", fail.Protocol},
+		{"* OK IMAP4rev1", fail.Protocol},
+		{"+OK " + strings.Repeat("g", 10_000), fail.Protocol},
+	}
+	for _, tc := range cases {
+		srv := fakepop3.Start(t, fakepop3.Config{Greeting: tc.greeting})
+		c, err := New(srv.Dial(t), Options{})
+		if tc.kind == fail.Internal {
+			if err != nil {
+				t.Errorf("greeting %.20q: New() = %v", tc.greeting, err)
+			} else {
+				c.Close()
+			}
+			continue
+		}
+		if err == nil || fail.KindOf(err) != tc.kind {
+			t.Errorf("greeting %.20q: New() = %v, want kind %v", tc.greeting, err, tc.kind)
+		}
+	}
+}
+
+func TestManyMessagesSmallWindow(t *testing.T) {
+	var msgs [][]byte
+	for i := range 100 {
+		msgs = append(msgs, []byte(strings.Repeat(".x\r\n", i)))
+	}
+	srv, src := login(t, fakepop3.Config{Messages: msgs, Pipelining: true}, Options{Window: 4})
+	got := fetchAll(t, src)
+	for i, m := range msgs {
+		if want := string(fakepop3.Unstuffed(m)); string(got[srv.Remaining()[i]]) != want {
+			t.Fatalf("message %d differs", i+1)
+		}
+	}
+	refs, _ := src.List(t.Context(), nil)
+	if err := src.Delete(t.Context(), refs); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Remaining()); n != 0 {
+		t.Errorf("%d messages left after deleting all", n)
+	}
+}
+
+func TestDeleRefused(t *testing.T) {
+	srv, src := login(t, fakepop3.Config{Messages: [][]byte{[]byte("a\r\n"), []byte("b\r\n")},
+		Pipelining: true, Hook: fakepop3.Reply("DELE 1", "-ERR [IN-USE] locked\r\n")}, Options{})
+	refs, _ := src.List(t.Context(), nil)
+	err := src.Delete(t.Context(), refs)
+	wantKind(t, err, fail.Temporary)
+	if err := src.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Remaining(); len(got) != 1 || got[0] != "uid-1" {
+		t.Errorf("remaining %v, want [uid-1]", got)
+	}
 }

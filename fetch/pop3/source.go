@@ -46,7 +46,10 @@ func (s *Source) Open(ctx context.Context, folder string) (fetch.Mailbox, error)
 	if !s.c.authed {
 		return nil, fail.Errorf(fail.Internal, "pop3: Open before Login")
 	}
-	return s, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close ends the session: after Commit the connection is already closed; otherwise
@@ -118,6 +121,9 @@ func (s *Source) Delete(ctx context.Context, refs []fetch.Ref) error {
 // the server deletes nothing.
 func (s *Source) Commit(ctx context.Context) error {
 	defer s.watch(ctx)()
+	if s.committed {
+		return fail.Errorf(fail.Internal, "pop3: Commit called twice; the session is over")
+	}
 	if err := s.c.usable(); err != nil {
 		return fmt.Errorf("nothing was deleted on the server: %w", err)
 	}

@@ -32,10 +32,24 @@
 // # Faults
 //
 // [Config.Hook] sees every command before the server handles it and may answer it
-// with raw bytes ([Session.Write]), cut the connection ([Hangup]), stall
-// ([Session.Stall]), or let the server answer and cut the reply after n bytes
-// ([Session.CutAfter]). [Config.Greeting] replaces the greeting, [Config.Latency]
-// delays every burst of replies. [Reply], [CutDuring] and [StallOn] build common hooks.
+// with raw bytes ([Session.Write], e.g. half a message from [Session.Wire]), cut the
+// connection ([Hangup]), stall ([Session.Stall]), or let the server answer and cut the
+// reply after n bytes ([Session.CutAfter]). [Config.Greeting] replaces the greeting
+// (an APOP timestamp "<...>" in it is used), [Config.Latency] delays every burst of
+// replies. [Reply], [ReplyAndHangup], [CutDuring], [StallOn] and [Chain] build the
+// common hooks:
+//
+//	Hook: fakepop3.Chain(
+//		fakepop3.Reply("STAT", "+OK 99999999999 1\r\n"),   // bogus count
+//		fakepop3.Reply("RETR 2", "-ERR [SYS/TEMP] locked\r\n"),
+//		fakepop3.CutDuring("RETR 3", 5000),                 // connection lost mid-message
+//	)
+//
+// # Helpers
+//
+// [Stuff] encodes a message as the server sends it and [Unstuffed] is what a correct
+// client must deliver for it (CRLF→LF). [TLSConfigs] makes a matching server and
+// client TLS configuration for Config.TLS or Config.STLS.
 package fakepop3
 
 import (
@@ -71,8 +85,11 @@ type Config struct {
 	ExtraCaps  []string // more CAPA lines, e.g. "LOGIN-DELAY 10"
 
 	// Hook, if set, sees every command line before the server handles it.
-	Hook func(s *Session, c Command) Action
+	Hook Hook
 }
+
+// Hook inspects a command and may answer it, fault the session or pass it on.
+type Hook func(s *Session, c Command) Action
 
 // Action tells the server what to do after a Hook ran.
 type Action int

@@ -106,9 +106,11 @@ func (s *Session) greet() {
 	if g == "" {
 		g = "+OK fakepop3 ready"
 		if s.srv.cfg.APOP {
-			s.stamp = "<1896.697170952@fakepop3.test>"
-			g += " " + s.stamp
+			g += " <1896.697170952@fakepop3.test>"
 		}
+	}
+	if i, j := strings.IndexByte(g, '<'), strings.LastIndexByte(g, '>'); i >= 0 && j > i {
+		s.stamp = g[i : j+1]
 	}
 	s.Write(g + "\r\n")
 }
