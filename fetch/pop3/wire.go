@@ -16,7 +16,7 @@ import (
 // second command (CR, LF) or that servers written in C would cut short (NUL).
 func checkArg(arg string) error {
 	if strings.ContainsAny(arg, "\r\n\x00") {
-		return fail.Errorf(fail.Usage, "pop3: an argument contains CR, LF or NUL; refusing to send it")
+		return fail.Errorf(fail.Config, "pop3: an argument contains CR, LF or NUL; refusing to send it")
 	}
 	return nil
 }
