@@ -69,6 +69,16 @@ func newConn(stream, raw net.Conn, server string, timeout time.Duration) *Conn {
 	return c
 }
 
+// ConnectionState returns the state of an implicit TLS session (port 993/995), or the
+// zero state, whose HandshakeComplete is false, when the stream is not TLS here. It
+// lets protocol clients see that their stream is protected.
+func (c *Conn) ConnectionState() tls.ConnectionState {
+	if tc, ok := c.c.(*tls.Conn); ok {
+		return tc.ConnectionState()
+	}
+	return tls.ConnectionState{}
+}
+
 // SetTimeout sets the inactivity timeout; 0 disables it.
 func (c *Conn) SetTimeout(d time.Duration) {
 	c.timeout.Store(int64(max(d, 0)))

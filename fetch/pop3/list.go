@@ -38,12 +38,13 @@ func (s *Source) List(ctx context.Context, known fetch.Known) ([]fetch.Ref, erro
 	}
 	var refs []fetch.Ref
 	for _, e := range entries {
-		if known == nil || s.c.opts.NoUIDL == noUIDLFetchAll || !known.Handled(e.UIDL) {
-			sz, ok := size[e.Num]
-			if !ok {
-				sz = -1
-			}
-			refs = append(refs, fetch.Ref{UIDL: e.UIDL, Num: e.Num, Size: sz})
+		sz, ok := size[e.Num]
+		if !ok {
+			sz = -1
+		}
+		ref := fetch.Ref{UIDL: e.UIDL, Num: e.Num, Size: sz}
+		if known == nil || s.c.opts.NoUIDL == noUIDLFetchAll || !known.Handled(ref) {
+			refs = append(refs, ref)
 		}
 	}
 	return refs, nil

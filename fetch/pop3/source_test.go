@@ -20,8 +20,9 @@ import (
 // known is a fetch.Known holding a set of UIDLs.
 type known map[string]bool
 
-func (k known) Handled(uidl string) bool      { return k[uidl] }
-func (k known) HandledUIDs() []fetch.UIDRange { return nil }
+func (k known) Handled(ref fetch.Ref) bool { return k[ref.UIDL] }
+func (k known) Since() uint32              { return 0 }
+func (k known) Retry() []uint32            { return nil }
 
 func threeMessages() [][]byte {
 	return [][]byte{[]byte("one\r\n"), []byte("two two\r\n"), []byte("three\r\n")}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/fetch/imap"
+	"github.com/fetchsecure/fetchsecure/fetch/pop3"
 	"github.com/fetchsecure/fetchsecure/internal/config"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 	"github.com/fetchsecure/fetchsecure/tunnel"
@@ -35,8 +36,8 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 			Log: env.Log.With("account", a.Name),
 		})
 	default:
-		conn.Close()
-		return nil, envelope, fail.Errorf(fail.Config, "account %s: POP3 is not wired yet", a.Name)
+		envelope.Protocol = "POP3"
+		src, err = newPOP3(ctx, conn, a, ep, password, env)
 	}
 	if err != nil {
 		return nil, envelope, err
@@ -105,4 +106,27 @@ func password(ctx context.Context, a *config.Account, env *Env) (string, error) 
 		return "", fail.Hint(fail.KindOf(err), fmt.Errorf("account %s: %w", a.Name, err), fail.HintOf(err))
 	}
 	return s.Reveal(), nil
+}
+
+// newPOP3 opens a POP3 session: greeting, STLS if asked, login.
+func newPOP3(ctx context.Context, conn *tunnel.Conn, a *config.Account, ep tunnel.Endpoint,
+	password func(context.Context) (string, error), env *Env) (fetch.Source, error) {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	c, err := pop3.New(conn, pop3.Options{
+		StartTLS: startTLS(ep), PlaintextOK: plaintextOK(a), Auth: a.Auth.String(),
+		NoUIDL: a.POP3NoUIDL.String(), Logger: env.Log.With("account", a.Name),
+	})
+	if err != nil {
+		return nil, err
+	}
+	pass, err := password(ctx)
+	if err == nil {
+		err = c.Login(a.User, pass)
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return pop3.NewSource(c), nil
 }
