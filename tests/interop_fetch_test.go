@@ -1,0 +1,98 @@
+package tests
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/fetchsecure/fetchsecure/internal/testlib/interop"
+)
+
+// ciCells names the cells `make test` and CI run (server/protocol/TLS/via/mode as in
+// the subtest names); the rest of the matrix runs under `make interop`.
+var ciCells = map[string]bool{}
+
+func TestInteropCyrus(t *testing.T) {
+	fetchMatrix(t, "cyrus", func() interop.Mailstore { return interop.StartCyrus(t, interop.CyrusOptions{}) })
+}
+
+func TestInteropCourier(t *testing.T) {
+	fetchMatrix(t, "courier", func() interop.Mailstore { return interop.StartCourier(t) })
+}
+
+func TestInteropPopa3d(t *testing.T) {
+	fetchMatrix(t, "popa3d", func() interop.Mailstore { return interop.StartPopa3d(t) })
+}
+
+// fetchMatrix fetches the nasty corpus from every endpoint of a server in keep and in
+// delete mode, its NUL messages once per endpoint, and through the SSH tunnel once
+// per protocol, and records the server's capabilities.
+func fetchMatrix(t *testing.T, name string, start func() interop.Mailstore) {
+	if !fullMatrix() && !anyCI(name) {
+		t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
+	}
+	srv := start()
+	probe(t, srv)
+	plain, nul := corpus()
+	var cells []cell
+	for _, ep := range srv.Endpoints() {
+		cells = append(cells, cell{srv: srv, ep: ep, mode: "keep", msgs: plain},
+			cell{srv: srv, ep: ep, mode: "delete", msgs: plain},
+			cell{srv: srv, ep: ep, mode: "NUL", msgs: nul})
+	}
+	var tun *tunnelTo
+	for _, ep := range sshEndpoints(srv) {
+		if tun == nil {
+			tun = startTunnel(t)
+		}
+		cells = append(cells, cell{srv: srv, ep: ep, ssh: tun, mode: "keep", msgs: plain})
+	}
+	for _, c := range cells {
+		id := fmt.Sprintf("%s/%s/%s/%s/%s", name, c.ep.Protocol, c.tlsName(), c.via(), c.mode)
+		t.Run(id[len(name)+1:], func(t *testing.T) {
+			if !fullMatrix() && !ciCells[id] {
+				t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
+			}
+			c.run(t)
+		})
+	}
+}
+
+// sshEndpoints picks, per protocol, what an SSH tunnel user configures: the
+// plaintext port with tls = "none" (the SSH connection protects it), or implicit TLS
+// where the server has no plaintext port.
+func sshEndpoints(srv interop.Mailstore) []interop.Endpoint {
+	var out []interop.Endpoint
+	seen := map[string]bool{}
+	for _, want := range []string{"starttls", "tls"} {
+		for _, ep := range srv.Endpoints() {
+			if ep.TLS == want && !seen[ep.Protocol] {
+				seen[ep.Protocol] = true
+				if want == "starttls" {
+					ep.TLS = "none"
+				}
+				out = append(out, ep)
+			}
+		}
+	}
+	return out
+}
+
+// probe records what the server announces, with a user of its own.
+func probe(t *testing.T, srv interop.Mailstore) {
+	t.Helper()
+	user := fmt.Sprintf("u%d", userSeq.Add(1))
+	srv.AddUser(t, user, password)
+	for _, c := range srv.Probe(t, user, password) {
+		t.Logf("%s %s: %s\n  %v", c.Server, c.Protocol, c.Greeting, c.Caps)
+		interop.RecordCaps(t, c)
+	}
+}
+
+func anyCI(server string) bool {
+	for id := range ciCells {
+		if len(id) > len(server) && id[:len(server)+1] == server+"/" {
+			return true
+		}
+	}
+	return false
+}

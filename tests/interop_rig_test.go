@@ -1,0 +1,244 @@
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/fetchsecure/fetchsecure/internal/testlib"
+	"github.com/fetchsecure/fetchsecure/internal/testlib/interop"
+)
+
+// The interoperability matrix runs the built binary against the servers of package
+// interop (Cyrus, Courier, popa3d behind stunnel, Exim, Postfix, Cyrus and Dovecot
+// LMTP), each in its own mount namespace. The servers must be unpacked first
+// (`make interop-deps`, as root); without them every test here is skipped, or fails
+// under FETCHSECURE_REQUIRE_SERVERS=1.
+//
+// Most of it runs only under `make interop` (FETCHSECURE_INTEROP=all), which also
+// writes the compatibility table. `make test` and CI run the subset named in
+// ciCells: it fits their time budget (docs/servers.md says why these cells).
+
+// interopEnv selects the whole matrix.
+const interopEnv = "FETCHSECURE_INTEROP"
+
+// fullMatrix reports whether the whole matrix runs, not only the CI subset.
+func fullMatrix() bool { return os.Getenv(interopEnv) == "all" }
+
+// onlyFull skips a test outside `make interop`.
+func onlyFull(t *testing.T) {
+	t.Helper()
+	if !fullMatrix() {
+		t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
+	}
+}
+
+// interopAttachment keeps the corpus's attachment small: the 20 MB one of the
+// Dovecot tests proves streaming, which does not depend on the server; here each
+// server gets the corpus several times.
+const interopAttachment = 1 << 20
+
+// corpus returns the nasty corpus split into messages without NUL bytes and those
+// with: how a server stores and serves NUL differs most, and Cyrus answers it with
+// a literal8, so NUL gets cells of its own.
+func corpus() (plain, nul [][]byte) {
+	for _, m := range testlib.NastyWith(interopAttachment) {
+		if bytes.IndexByte(m.Data, 0) >= 0 {
+			nul = append(nul, m.Data)
+		} else {
+			plain = append(plain, m.Data)
+		}
+	}
+	return plain, nul
+}
+
+// cell is one run of the matrix: a server endpoint, a way there, a mode.
+type cell struct {
+	srv  interop.Mailstore
+	ep   interop.Endpoint
+	ssh  *tunnelTo // nil: direct
+	mode string    // keep, delete or NUL
+	msgs [][]byte
+}
+
+var userSeq atomic.Int64
+
+func (c cell) tlsName() string {
+	if c.ep.TLS == "starttls" {
+		return "STARTTLS"
+	}
+	if c.ep.TLS == "none" {
+		return "none"
+	}
+	return "TLS"
+}
+
+func (c cell) via() string {
+	if c.ssh != nil {
+		return "SSH"
+	}
+	return "direct"
+}
+
+// run fills a fresh mailbox, runs fetchsecure once, and checks the delivery
+// byte for byte, then what is left on the server and that a second run finds
+// nothing new.
+func (c cell) run(t *testing.T) {
+	var detail string
+	interop.Record(t, interop.Result{Server: c.srv.Name(), Protocol: strings.ToUpper(c.ep.Protocol),
+		TLS: c.tlsName(), Via: c.via(), Mode: c.mode}, func() string { return detail })
+	user := fmt.Sprintf("u%d", userSeq.Add(1))
+	c.srv.AddUser(t, user, password)
+	held := c.srv.Fill(t, user, password, "INBOX", c.msgs)
+	want := make([][]byte, len(held))
+	for i, h := range held {
+		want[i] = c.srv.Expect(c.ep.Protocol, h)
+	}
+	dir := t.TempDir()
+	maildir := filepath.Join(dir, "Maildir")
+	config := c.config(t, dir, user, maildir)
+	bin := testlib.BuildBinary(t, "./cmd/fetchsecure")
+	shared := c.sharedUIDLs(t, user)
+	for run := 1; run <= 2; run++ {
+		r := testlib.Run(t, bin, "-c", config, "--once")
+		if r.Code != 0 {
+			detail = fmt.Sprintf("run %d: exit %d: %s", run, r.Code, firstLine(r.Stderr))
+			t.Fatalf("fetchsecure run %d: %s", run, r)
+		}
+		if len(shared) > 0 && (run == 1 || c.mode == "keep") && !bytes.Contains(r.Stderr, []byte("repeats")) {
+			detail = fmt.Sprintf("run %d: no warning about messages with a shared UIDL", run)
+			t.Errorf("run %d: no warning about the messages left behind for their shared UIDL:\n%s", run, r.Stderr)
+		}
+		got := testlib.Contents(testlib.ReadMaildir(t, maildir))
+		if d := sameMessages(got, without(want, shared)); d != "" {
+			detail = fmt.Sprintf("run %d: %s", run, d)
+			testlib.AssertSameMessages(t, got, without(want, shared))
+			return
+		}
+	}
+	left, wantLeft := c.srv.Count(t, user, password, "INBOX"), len(c.msgs)
+	if c.mode == "delete" {
+		wantLeft = len(shared)
+	}
+	if left != wantLeft {
+		detail = fmt.Sprintf("%d messages left on the server, want %d", left, wantLeft)
+		t.Errorf("%s", detail)
+	}
+}
+
+// sharedUIDLs returns the messages a POP3 server gives the UIDL of an earlier one.
+func (c cell) sharedUIDLs(t *testing.T, user string) []int {
+	if c.ep.Protocol != "pop3" {
+		return nil
+	}
+	for _, ep := range c.srv.Endpoints() {
+		if ep.Protocol == "pop3" && ep.TLS == "tls" {
+			return interop.SharedUIDLs(t, ep.Port, c.srv.Anchor(), user, password)
+		}
+	}
+	return nil
+}
+
+// without is what fetchsecure delivers when messages share the UIDL of an earlier
+// one: it cannot tell them apart across sessions, so it leaves them on the server,
+// with a warning. Once the earlier one is deleted, the state still knows that UIDL
+// as delivered, so they stay there for good (docs/servers.md, popa3d).
+func without(want [][]byte, shared []int) [][]byte {
+	skip := map[int]bool{}
+	for _, i := range shared {
+		skip[i] = true
+	}
+	var out [][]byte
+	for i, w := range want {
+		if !skip[i] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// config writes the account's configuration and returns its path.
+func (c cell) config(t *testing.T, dir, user, maildir string) string {
+	t.Helper()
+	lines := []string{
+		fmt.Sprintf("state_dir = %q", filepath.Join(dir, "state")),
+		"",
+		"[account.interop]",
+		fmt.Sprintf("protocol = %q", c.ep.Protocol),
+		`host = "127.0.0.1"`,
+		fmt.Sprintf("port = %d", c.ep.Port),
+		fmt.Sprintf("tls = %q", c.ep.TLS),
+		fmt.Sprintf("user = %q", user),
+		fmt.Sprintf("password = %q", password),
+		fmt.Sprintf("maildir = %q", maildir),
+		fmt.Sprintf("keep = %v", c.mode != "delete"),
+	}
+	if c.ep.TLS != "none" {
+		lines = append(lines, fmt.Sprintf("ca_file = %q", c.srv.Anchor().File))
+	}
+	if c.ssh != nil {
+		lines = append(lines, `tunnel = "hop"`, "", c.ssh.table())
+	}
+	p := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// sameMessages is AssertSameMessages as a one-line description, "" when equal.
+func sameMessages(got, want [][]byte) string {
+	rec := &recorder{}
+	testlib.AssertSameMessages(rec, got, want)
+	return firstLine([]byte(rec.msg))
+}
+
+// recorder is a testing.TB that only keeps the first error.
+type recorder struct {
+	testing.TB
+	msg string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Error(args ...any) {
+	if r.msg == "" {
+		r.msg = fmt.Sprint(args...)
+	}
+}
+
+func firstLine(b []byte) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return strings.TrimPrefix(line, "fetchsecure: ")
+}
+
+// tunnelTo is a real OpenSSH sshd the account reaches its server through, with
+// fetchsecure's in-process SSH client (tunnel = "hop").
+type tunnelTo struct {
+	sshd *testlib.SSHD
+	key  *testlib.SSHKey
+}
+
+func startTunnel(t *testing.T) *tunnelTo {
+	t.Helper()
+	s := testlib.StartSSHD(t, testlib.SSHDOptions{})
+	k := testlib.NewSSHKey(t, t.TempDir(), "ed25519", "")
+	s.AuthorizeKey(k.Public)
+	return &tunnelTo{sshd: s, key: k}
+}
+
+func (tt *tunnelTo) table() string {
+	return strings.Join([]string{
+		"[tunnel.hop]",
+		fmt.Sprintf("host = %q", tt.sshd.Host),
+		fmt.Sprintf("port = %d", tt.sshd.Port),
+		fmt.Sprintf("user = %q", tt.sshd.User),
+		fmt.Sprintf("identity_file = %q", tt.key.Path),
+		fmt.Sprintf("host_key = %q", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(tt.sshd.HostKeys[0])))),
+	}, "\n")
+}
