@@ -55,3 +55,54 @@ func finalNewline(b []byte) []byte {
 	}
 	return b
 }
+
+// What a delivery target stores of what fetchsecure sends it (LF form, fetchsecure's
+// trace fields excluded), less the trace fields the server adds on top.
+
+// ExpectExim: Exim stores the message as sent, NUL bytes in the body included, but
+// it takes a lone CR for a line end: in the body it becomes LF, in the header a
+// line end that Exim folds ("a\rb" becomes "a\n b"). It turns a NUL in the header
+// into '?', and ends a header that has no empty line after it with one.
+func ExpectExim(sent []byte) []byte {
+	h := header(sent)
+	eh := loneCR(bytes.ReplaceAll(h, []byte{0}, []byte("?")), "\n ")
+	out := append(eh, loneCR(sent[len(h):], "\n")...)
+	if len(h) == len(sent) {
+		out = append(out, '\n')
+	}
+	return out
+}
+
+// ExpectPostfix: Postfix stores the message as sent, NUL bytes in the body
+// included, but it turns every lone CR into a space, and cuts a header line at a
+// NUL (the rest of the line is lost).
+func ExpectPostfix(sent []byte) []byte {
+	h := header(sent)
+	var b bytes.Buffer
+	for line := range bytes.Lines(h) {
+		if i := bytes.IndexByte(line, 0); i >= 0 {
+			b.Write(line[:i])
+			b.WriteByte('\n')
+			continue
+		}
+		b.Write(line)
+	}
+	return loneCR(append(b.Bytes(), sent[len(h):]...), " ")
+}
+
+// loneCR replaces every CR not followed by LF with with.
+func loneCR(b []byte, with string) []byte {
+	var out bytes.Buffer
+	for i, c := range b {
+		if c == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+			out.WriteString(with)
+			continue
+		}
+		out.WriteByte(c)
+	}
+	return out.Bytes()
+}
+
+// ExpectDovecotLMTP: Dovecot's LMTP stores the message exactly as sent (a maildir
+// file with LF line ends), NUL bytes and 8-bit header bytes included.
+func ExpectDovecotLMTP(sent []byte) []byte { return sent }
