@@ -95,6 +95,9 @@ func (r *folderRun) fetchBatch(ctx context.Context, b *batch, total int) error {
 func (r *folderRun) stage(ctx context.Context, ref Ref, body io.Reader) item {
 	env := r.Envelope
 	env.Folder, env.Ref = r.fr.Folder, ref
+	if h, ok := r.mb.(Hierarchy); ok {
+		env.Delim, env.Prefix = h.Hierarchy()
+	}
 	sn := newSniffer(body)
 	staged, err := r.Sink.Stage(ctx, &env, sn)
 	if err != nil {

@@ -94,8 +94,20 @@ type Envelope struct {
 	Protocol string // "IMAP" or "POP3"
 	Security string // how the session was protected, e.g. "TLS1.3", "SSH tunnel"
 	Folder   string // server folder name, UTF-8
+	// Delim separates the levels of Folder ('/' when 0), and Prefix is the server's
+	// personal namespace prefix (RFC 2342) Folder may start with: "INBOX." with '.'
+	// on Cyrus and Courier, where "INBOX.Lists.go-nuts" is what Dovecot calls
+	// "Lists/go-nuts". Set from the mailbox when it implements Hierarchy.
+	Delim    rune
+	Prefix   string
 	Ref      Ref
 	Received time.Time // when the fetch started
+}
+
+// Hierarchy is implemented by mailboxes of servers with a folder hierarchy (IMAP):
+// the server's hierarchy delimiter and personal namespace prefix, for the Envelope.
+type Hierarchy interface {
+	Hierarchy() (delim rune, prefix string)
 }
 
 // Sink is a delivery target. Delivery is two-phase so that the pipeline can journal its

@@ -46,6 +46,16 @@ func fetchMatrix(t *testing.T, name string, start func() interop.Mailstore) {
 		}
 		cells = append(cells, cell{srv: srv, ep: ep, ssh: tun, mode: "keep", msgs: plain})
 	}
+	for _, ep := range srv.Endpoints() {
+		if ep.Protocol == "imap" && ep.TLS == "tls" && srv.Folder("Lists/go-nuts") != "INBOX" {
+			t.Run("imap/TLS/direct/folders", func(t *testing.T) {
+				if !fullMatrix() && !ciCells[name+"/imap/TLS/direct/folders"] {
+					t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
+				}
+				foldersCell(t, srv, ep)
+			})
+		}
+	}
 	for _, c := range cells {
 		id := fmt.Sprintf("%s/%s/%s/%s/%s", name, c.ep.Protocol, c.tlsName(), c.via(), c.mode)
 		t.Run(id[len(name)+1:], func(t *testing.T) {

@@ -31,14 +31,6 @@ const interopEnv = "FETCHSECURE_INTEROP"
 // fullMatrix reports whether the whole matrix runs, not only the CI subset.
 func fullMatrix() bool { return os.Getenv(interopEnv) == "all" }
 
-// onlyFull skips a test outside `make interop`.
-func onlyFull(t *testing.T) {
-	t.Helper()
-	if !fullMatrix() {
-		t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
-	}
-}
-
 // interopAttachment keeps the corpus's attachment small: the 20 MB one of the
 // Dovecot tests proves streaming, which does not depend on the server; here each
 // server gets the corpus several times.

@@ -13,9 +13,9 @@ import (
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
 
-// Delim is the hierarchy separator FolderPath expects in server folder names.
-// fetch.Envelope does not carry the server's own separator, so sources report folder
-// names with '/' between levels.
+// Delim is the hierarchy separator FolderPath and FolderName expect in server folder
+// names; FolderNameIn takes the server's own (fetch.Envelope.Delim). It is never
+// written into a level as it is.
 const Delim = '/'
 
 // maxName is NAME_MAX on Linux file systems; longer folder names are shortened.
@@ -37,6 +37,40 @@ func FolderPath(root, folder string) (string, error) {
 	return filepath.Join(root, name), nil
 }
 
+// FolderNameIn is FolderName for a server whose hierarchy delimiter is delim ('/'
+// when 0) and whose personal namespace prefix is prefix (RFC 2342): the prefix is
+// dropped first, so that "INBOX.Lists.go-nuts" on Cyrus or Courier (prefix "INBOX.",
+// delimiter '.') becomes ".Lists.go-nuts", as Courier lays it out on disk and as
+// "Lists/go-nuts" on Dovecot does. The INBOX part of a prefix matches in any case
+// (RFC 9051 §5.1). A name that is the prefix alone keeps it.
+func FolderNameIn(folder string, delim rune, prefix string) (string, error) {
+	if delim == 0 {
+		delim = Delim
+	}
+	if hasNamespacePrefix(folder, prefix) {
+		folder = folder[len(prefix):]
+	}
+	name, err := encodeFolderIn(folder, delim)
+	if err != nil || name == "" {
+		return "", err
+	}
+	return shorten(name, folder), nil
+}
+
+// hasNamespacePrefix reports whether folder is longer than prefix and starts with it,
+// comparing a leading "INBOX" without regard to case.
+func hasNamespacePrefix(folder, prefix string) bool {
+	if prefix == "" || len(folder) <= len(prefix) {
+		return false
+	}
+	const inbox = "INBOX"
+	if len(prefix) >= len(inbox) && strings.EqualFold(prefix[:len(inbox)], inbox) &&
+		strings.EqualFold(folder[:len(inbox)], inbox) {
+		return folder[len(inbox):len(prefix)] == prefix[len(inbox):]
+	}
+	return strings.HasPrefix(folder, prefix)
+}
+
 // FolderName maps a server folder name to its Maildir++ directory name: "" for INBOX,
 // else '.' followed by the levels of the name (split at '/') joined with '.', as
 // Courier and Dovecot lay out Maildir++ ("Lists/go-nuts" → ".Lists.go-nuts").
@@ -50,21 +84,19 @@ func FolderPath(root, folder string) (string, error) {
 // hostile name ("../../.ssh", "/etc", "a\x00b") cannot leave the maildir (isync
 // CVE-2021-20247). A name longer than NAME_MAX is cut and given a hash suffix. A name
 // with an empty level ("a//b", "/a") is refused.
-func FolderName(folder string) (string, error) {
-	name, err := encodeFolder(folder)
-	if err != nil || name == "" {
-		return "", err
-	}
-	return shorten(name, folder), nil
-}
+func FolderName(folder string) (string, error) { return FolderNameIn(folder, Delim, "") }
 
 // encodeFolder is FolderName without the shortening.
-func encodeFolder(folder string) (string, error) {
+func encodeFolder(folder string) (string, error) { return encodeFolderIn(folder, Delim) }
+
+// encodeFolderIn is FolderNameIn without the prefix and the shortening: it encodes
+// folder, whose levels delim separates.
+func encodeFolderIn(folder string, delim rune) (string, error) {
 	if folder == "" || strings.EqualFold(folder, "INBOX") {
 		return "", nil
 	}
 	var b strings.Builder
-	for seg := range strings.SplitSeq(folder, string(Delim)) {
+	for seg := range strings.SplitSeq(folder, string(delim)) {
 		if seg == "" {
 			return "", fail.Hint(fail.Delivery,
 				fmt.Errorf("folder %q has an empty level: it cannot be a maildir folder", folder),

@@ -61,6 +61,7 @@ type Source struct {
 	opts Options
 	tc   fetch.TimeoutConn // nil if the connection has no watchdog
 	buf  []byte            // CRLF conversion buffer, reused for every message
+	ns   *namespace        // learnt at the first Open (hierarchy.go)
 }
 
 // New starts a session on conn: greeting, STARTTLS if asked, authentication.

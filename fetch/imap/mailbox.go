@@ -26,6 +26,7 @@ type mailbox struct {
 // change.
 func (s *Source) Open(ctx context.Context, folder string) (fetch.Mailbox, error) {
 	defer s.busy()()
+	s.learnNamespace()
 	data, err := s.c.Select(folder, &imap.SelectOptions{ReadOnly: s.opts.Keep}).Wait()
 	if err != nil {
 		return nil, folderError(folder, err)

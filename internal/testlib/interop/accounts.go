@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,19 +145,4 @@ func readLines(t testing.TB, p string) []string {
 		}
 	}
 	return out
-}
-
-// chownTree gives everything below dir (on the host side) to user and group.
-func (n *ns) chownTree(dir, user, group string) {
-	n.t.Helper()
-	uid, gid := n.UID(user), n.GID(group)
-	err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, uid, gid)
-	})
-	if err != nil {
-		n.t.Fatal(err)
-	}
 }

@@ -1,5 +1,0 @@
-package interop
-
-import "time"
-
-func timeSleep() { time.Sleep(100 * time.Millisecond) }
