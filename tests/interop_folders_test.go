@@ -15,12 +15,10 @@ import (
 // ("INBOX.Lists.go-nuts" on Cyrus and Courier), with maildir_folders, in delete mode:
 // the folder's mail must land in the Maildir++ folder .Lists.go-nuts, as Courier
 // itself lays it out and as the same folder on Dovecot ("Lists/go-nuts") does.
-func foldersCell(t *testing.T, srv interop.Mailstore, ep interop.Endpoint) {
+func foldersCell(t *testing.T, srv interop.Mailstore, ep interop.Endpoint, user string) {
 	var detail string
 	interop.Record(t, interop.Result{Server: srv.Name(), Protocol: "IMAP", TLS: "TLS", Via: "direct",
 		Mode: "folders"}, func() string { return detail })
-	user := fmt.Sprintf("u%d", userSeq.Add(1))
-	srv.AddUser(t, user, password)
 	inbox := [][]byte{[]byte("Subject: in INBOX\n\nbody 1\n"), []byte("Subject: in INBOX too\n\nbody 2\n")}
 	list := [][]byte{[]byte("Subject: on the list\n\nbody 3\n"), []byte("Subject: on the list too\n\nbody 4\n")}
 	heldInbox := srv.Fill(t, user, password, "INBOX", inbox)

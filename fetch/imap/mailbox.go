@@ -27,7 +27,7 @@ type mailbox struct {
 func (s *Source) Open(ctx context.Context, folder string) (fetch.Mailbox, error) {
 	defer s.busy()()
 	s.learnNamespace()
-	data, err := s.c.Select(folder, &imap.SelectOptions{ReadOnly: s.opts.Keep}).Wait()
+	data, err := s.selectFolder(folder)
 	if err != nil {
 		return nil, folderError(folder, err)
 	}
