@@ -95,6 +95,9 @@ func (r *folderRun) fetchBatch(ctx context.Context, b *batch, total int) error {
 func (r *folderRun) stage(ctx context.Context, ref Ref, body io.Reader) item {
 	env := r.Envelope
 	env.Folder, env.Ref = r.fr.Folder, ref
+	if d, ok := r.mb.(Delimiter); ok {
+		env.Delim = d.Delim()
+	}
 	sn := newSniffer(body)
 	staged, err := r.Sink.Stage(ctx, &env, sn)
 	if err != nil {

@@ -94,8 +94,17 @@ type Envelope struct {
 	Protocol string // "IMAP" or "POP3"
 	Security string // how the session was protected, e.g. "TLS1.3", "SSH tunnel"
 	Folder   string // server folder name, UTF-8
+	// Delim is the server's hierarchy separator in Folder ('/' or '.', as IMAP LIST
+	// reports it), 0 when the source does not know one (POP3, a flat namespace).
+	Delim    rune
 	Ref      Ref
 	Received time.Time // when the fetch started
+}
+
+// Delimiter is implemented by a Mailbox that knows its server's hierarchy separator;
+// the pipeline puts it in Envelope.Delim.
+type Delimiter interface {
+	Delim() rune
 }
 
 // Sink is a delivery target. Delivery is two-phase so that the pipeline can journal its

@@ -13,10 +13,10 @@ import (
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
 
-// Delim is the hierarchy separator FolderPath expects in server folder names.
-// fetch.Envelope does not carry the server's own separator, so sources report folder
-// names with '/' between levels.
-const Delim = '/'
+// DefaultDelim is the hierarchy separator assumed when the source does not report the
+// server's own (fetch.Envelope.Delim is 0: POP3, or an IMAP server with a flat
+// namespace).
+const DefaultDelim = '/'
 
 // maxName is NAME_MAX on Linux file systems; longer folder names are shortened.
 const maxName = 255
@@ -27,10 +27,11 @@ var mutf7 = base64.NewEncoding(
 	WithPadding(base64.NoPadding)
 
 // FolderPath returns the directory of the Maildir++ folder that holds mail from the
-// server folder folder: root itself for INBOX (any case) or "", otherwise root joined
-// with exactly one component that begins with '.' (FolderName).
-func FolderPath(root, folder string) (string, error) {
-	name, err := FolderName(folder)
+// server folder folder, whose levels the server separates with delim (0 means
+// DefaultDelim): root itself for INBOX (any case) or "", otherwise root joined with
+// exactly one component that begins with '.' (FolderName).
+func FolderPath(root, folder string, delim rune) (string, error) {
+	name, err := FolderName(folder, delim)
 	if err != nil || name == "" {
 		return filepath.Clean(root), err
 	}
@@ -38,20 +39,22 @@ func FolderPath(root, folder string) (string, error) {
 }
 
 // FolderName maps a server folder name to its Maildir++ directory name: "" for INBOX,
-// else '.' followed by the levels of the name (split at '/') joined with '.', as
-// Courier and Dovecot lay out Maildir++ ("Lists/go-nuts" → ".Lists.go-nuts").
+// else '.' followed by the levels of the name (split at delim, the server's hierarchy
+// separator, '/' when 0) joined with '.', as Courier and Dovecot lay out Maildir++
+// ("Lists/go-nuts" with '/', or "Lists.go-nuts" with '.', → ".Lists.go-nuts").
 //
 // Each level is written in IMAP modified UTF-7 (RFC 3501 §5.1.3), the on-disk
 // encoding of Courier and Dovecot, so "Entwürfe" becomes ".Entw&APw-rfe" and Dovecot
-// shows it by its name. Beyond RFC 3501, '.' is encoded too (it separates levels on
-// disk), as are control characters, and a byte that is not valid UTF-8 is carried as a
+// shows it by its name. Beyond RFC 3501, '.' and '/' are encoded too when they are
+// part of a level (one separates levels on disk, the other directories), as are
+// control characters, and a byte that is not valid UTF-8 is carried as a
 // lone UTF-16 surrogate U+DC80..U+DCFF, so distinct names stay distinct. The result is
 // therefore printable ASCII without '/', never "." or "..", and one path component: a
 // hostile name ("../../.ssh", "/etc", "a\x00b") cannot leave the maildir (isync
 // CVE-2021-20247). A name longer than NAME_MAX is cut and given a hash suffix. A name
 // with an empty level ("a//b", "/a") is refused.
-func FolderName(folder string) (string, error) {
-	name, err := encodeFolder(folder)
+func FolderName(folder string, delim rune) (string, error) {
+	name, err := encodeFolder(folder, delim)
 	if err != nil || name == "" {
 		return "", err
 	}
@@ -59,12 +62,15 @@ func FolderName(folder string) (string, error) {
 }
 
 // encodeFolder is FolderName without the shortening.
-func encodeFolder(folder string) (string, error) {
+func encodeFolder(folder string, delim rune) (string, error) {
 	if folder == "" || strings.EqualFold(folder, "INBOX") {
 		return "", nil
 	}
+	if delim == 0 {
+		delim = DefaultDelim
+	}
 	var b strings.Builder
-	for seg := range strings.SplitSeq(folder, string(Delim)) {
+	for seg := range strings.SplitSeq(folder, string(delim)) {
 		if seg == "" {
 			return "", fail.Hint(fail.Delivery,
 				fmt.Errorf("folder %q has an empty level: it cannot be a maildir folder", folder),
@@ -103,7 +109,7 @@ func encodeLevel(b *strings.Builder, seg string) {
 		case r == '&':
 			flush()
 			b.WriteString("&-")
-		case r >= 0x20 && r <= 0x7e && r != '.' && r != Delim:
+		case r >= 0x20 && r <= 0x7e && r != '.' && r != '/':
 			flush()
 			b.WriteRune(r)
 		default:

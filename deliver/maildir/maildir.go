@@ -122,11 +122,11 @@ func (m *Maildir) box(name string) (*box, error) {
 }
 
 // folderBox returns the box for messages of a server folder.
-func (m *Maildir) folderBox(folder string) (*box, error) {
+func (m *Maildir) folderBox(env *fetch.Envelope) (*box, error) {
 	if !m.opts.Folders {
 		return m.box("")
 	}
-	name, err := FolderName(folder)
+	name, err := FolderName(env.Folder, env.Delim)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (m *Maildir) Stage(ctx context.Context, env *fetch.Envelope, body io.Reader
 	if err := ctx.Err(); err != nil {
 		return nil, fail.Wrap(fail.Temporary, err)
 	}
-	b, err := m.folderBox(env.Folder)
+	b, err := m.folderBox(env)
 	if err != nil {
 		return nil, err
 	}

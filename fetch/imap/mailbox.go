@@ -19,6 +19,7 @@ type mailbox struct {
 	s      *Source
 	name   string
 	data   *imap.SelectData
+	delim  rune        // the server's hierarchy separator, 0 if none
 	marked imap.UIDSet // flagged \Deleted, to be expunged by Commit
 }
 
@@ -35,7 +36,7 @@ func (s *Source) Open(ctx context.Context, folder string) (fetch.Mailbox, error)
 	}
 	s.opts.Log.Debug("IMAP folder selected", "folder", folder, "messages", data.NumMessages,
 		"uidvalidity", data.UIDValidity, "uidnext", data.UIDNext)
-	return &mailbox{s: s, name: folder, data: data}, nil
+	return &mailbox{s: s, name: folder, data: data, delim: s.delimiter(folder)}, nil
 }
 
 func folderError(folder string, err error) error {
@@ -50,6 +51,9 @@ func folderError(folder string, err error) error {
 }
 
 func (m *mailbox) Validity() uint32 { return m.data.UIDValidity }
+
+// Delim implements fetch.Delimiter.
+func (m *mailbox) Delim() rune { return m.delim }
 
 // List asks for Retry ∪ Since+1:* only, so a run with nothing new costs one short
 // command whatever the size of the folder (none at all when UIDNEXT shows nothing new).
