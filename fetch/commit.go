@@ -65,6 +65,9 @@ func (r *folderRun) noProgress(b *batch) bool {
 // the order that lets a crash at any instant be recovered (docs/design.md).
 func (r *folderRun) commit(ctx context.Context, b *batch) error {
 	r.dropDuplicates(b)
+	if _, ok := r.Sink.(Verifier); !ok {
+		return r.commitEach(ctx, b)
+	}
 	staged, intents := r.toPublish(b)
 	if err := r.State.Intend(r.fr.Folder, intents); err != nil {
 		discard(b)
@@ -120,10 +123,52 @@ func (r *folderRun) toPublish(b *batch) ([]Staged, []state.Intent) {
 	for _, it := range b.items {
 		if it.staged != nil {
 			staged = append(staged, it.staged)
-			intents = append(intents, state.Intent{Key: keyFor(it.ref), Receipt: it.staged.Receipt()})
+			intents = append(intents, intentOf(it))
 		}
 	}
 	return staged, intents
 }
 
+func intentOf(it item) state.Intent {
+	return state.Intent{Key: keyFor(it.ref), Receipt: it.staged.Receipt(), ID: it.id}
+}
+
 func keyFor(ref Ref) state.Key { return state.Key{UID: ref.UID, UIDL: ref.UIDL} }
+
+// commitEach publishes a batch one message at a time, for a sink that cannot tell
+// after a crash whether a message arrived: intent, Publish and outcome of each message
+// are journaled before the next one starts, so a crash leaves at most one intent open
+// and so at most one message that may be delivered twice. The batch's settlement then
+// moves the high-water mark and counts, as for any sink.
+func (r *folderRun) commitEach(ctx context.Context, b *batch) error {
+	for i := range b.items {
+		it := &b.items[i]
+		if it.staged == nil {
+			continue
+		}
+		err := r.State.Intend(r.fr.Folder, []state.Intent{intentOf(*it)})
+		if err == nil {
+			it.err = r.Sink.Publish(ctx, []Staged{it.staged})[0]
+			it.staged = nil // published or failed: nothing left to discard
+			err = r.State.Settle(r.fr.Folder, r.outcome(*it))
+		}
+		if err != nil {
+			discard(b)
+			return err
+		}
+	}
+	return r.settle(b)
+}
+
+// outcome is the settlement of one message that was published.
+func (r *folderRun) outcome(it item) state.Settlement {
+	k := keyFor(it.ref)
+	if it.err != nil {
+		return state.Settlement{Retry: []state.Key{k}}
+	}
+	st := state.Settlement{Done: []state.Key{k}, Delete: !r.Keep && !it.keepOrig}
+	if it.id != "" && !it.keepOrig && (r.Keep || r.Dedupe) {
+		st.IDs = []string{it.id}
+	}
+	return st
+}

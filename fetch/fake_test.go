@@ -112,7 +112,14 @@ type memSink struct {
 	n         int
 	failNext  map[string]error // by message body prefix
 	published int
+	blind     bool            // Check answers Unknown, like an MDA
+	onPublish func(total int) // called after each message delivered
 }
+
+// verified marks a memSink as a Verifier: it gets whole batches.
+type verified struct{ *memSink }
+
+func (verified) VerifiesDelivery() {}
 
 type memStaged struct {
 	s       *memSink
@@ -148,14 +155,31 @@ func (s *memSink) Publish(ctx context.Context, batch []Staged) []error {
 		if errs[i] == nil {
 			s.delivered[ms.receipt] = ms.data
 			s.published++
+			if s.onPublish != nil {
+				s.onPublish(s.published)
+			}
 		}
 	}
 	return errs
 }
 
+// copies counts the deliveries of each message body.
+func (s *memSink) copies() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := map[string]int{}
+	for _, b := range s.delivered {
+		n[string(b)]++
+	}
+	return n
+}
+
 func (s *memSink) Check(receipt string) (Outcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.blind {
+		return Unknown, nil
+	}
 	if _, ok := s.delivered[receipt]; ok {
 		return Delivered, nil
 	}

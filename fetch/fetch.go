@@ -124,6 +124,16 @@ type Sink interface {
 	Check(receipt string) (Outcome, error)
 }
 
+// Verifier is implemented by a Sink whose Check tells, after a crash at any instant,
+// which messages of a published batch arrived (a maildir, an mbox). Such a sink is
+// given a whole batch in one Publish (a group commit). Any other sink (an MDA, an LMTP
+// or SMTP server) is given one message at a time, each journaled before and after on
+// its own, so that a crash leaves at most one delivery in doubt (docs/design.md).
+type Verifier interface {
+	// VerifiesDelivery is only a mark; a Sink that has it makes the promise above.
+	VerifiesDelivery()
+}
+
 // Staged is one staged message.
 type Staged interface {
 	// Receipt is recorded in the journal before Publish; Check uses it after a crash.

@@ -58,6 +58,7 @@ type FolderReport struct {
 	Failed     int   // delivery failed; kept on the server, tried again next run
 	Deleted    int   // deleted on the server in this run
 	Recovered  int   // deliveries of an interrupted run found complete
+	Doubtful   int   // deliveries of an interrupted run the target could not confirm: redone, maybe twice
 	Elapsed    time.Duration
 	Warnings   []string
 	Err        error

@@ -25,6 +25,7 @@ type rig struct {
 	dir  string
 	src  *memSource
 	sink *memSink
+	st   *state.Store // of the run under way
 }
 
 func newRig(t *testing.T, boxes map[string]*memMailbox) *rig {
@@ -39,12 +40,17 @@ func (r *rig) run(keep bool, mod ...func(*Job)) ([]*FolderReport, error) {
 		r.t.Fatal(err)
 	}
 	defer st.Close()
+	r.st = st
+	var sink Sink = verified{r.sink}
+	if r.sink.blind {
+		sink = r.sink
+	}
 	var folders []string
 	for name := range r.src.boxes {
 		folders = append(folders, name)
 	}
 	slices.Sort(folders)
-	j := &Job{Account: "a", Folders: folders, Keep: keep, Sink: r.sink, State: st, BatchMessages: 3}
+	j := &Job{Account: "a", Folders: folders, Keep: keep, Sink: sink, State: st, BatchMessages: 3}
 	for _, m := range mod {
 		m(j)
 	}

@@ -40,10 +40,6 @@ func (r *folderRun) settle(b *batch) error {
 func (r *folderRun) countDelivery(it item) {
 	r.fr.Delivered++
 	r.fr.Bytes += it.bytes
-	if r.suspects[keyFor(it.ref)] {
-		r.warn("message %s was delivered again after an interrupted run; "+
-			"the target may hold it twice", keyOf(it.ref))
-	}
 }
 
 func (r *folderRun) countFailure(it item) {

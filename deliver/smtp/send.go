@@ -18,9 +18,10 @@ import (
 // lastWordsWait bounds the wait for a reply after a write failed.
 const lastWordsWait = 2 * time.Second
 
-// session is the connection of one Publish batch.
+// session is the connection Publish delivers over.
 type session struct {
 	s       *SMTP
+	ctx     context.Context // of the Publish calls that may use it
 	c       *gosmtp.Client // nil until dialed, and after the connection broke
 	raw     net.Conn       // c's connection, without the inactivity timeout
 	stop    func() bool    // stops closing the connection when ctx is done

@@ -38,6 +38,9 @@ func (k Key) String() string {
 type Intent struct {
 	Key     Key
 	Receipt string
+	// ID is the message's Message-ID hash (MessageID), or "". A delivery found complete
+	// after a crash is recorded with it, so that de-duplication knows the message.
+	ID string `json:",omitempty"`
 }
 
 // Settlement is the outcome of a batch of deliveries.

@@ -160,9 +160,15 @@ func (s *Store) Intend(folder string, intents []Intent) error {
 	}
 	r.setKeys(keys)
 	// setKeys groups UIDs before UIDLs; a batch holds only one kind, so the receipts
-	// stay in order.
+	// and Message-IDs stay in order.
+	var ids bool
 	for _, in := range intents {
 		r.Receipts = append(r.Receipts, in.Receipt)
+		r.IDs = append(r.IDs, in.ID)
+		ids = ids || in.ID != ""
+	}
+	if !ids {
+		r.IDs = nil
 	}
 	return s.write(r)
 }

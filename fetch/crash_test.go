@@ -1,0 +1,68 @@
+package fetch
+
+import (
+	"strings"
+	"testing"
+)
+
+// crashAfter makes the rig's run "crash" once the sink has n messages: the state
+// refuses every later write, as if the process had died, so the run leaves exactly
+// what a crash at that instant would (tests/crash_test.go does it for real).
+func (r *rig) crashAfter(n int) {
+	r.sink.onPublish = func(total int) {
+		if total == n {
+			r.st.Close()
+		}
+	}
+}
+
+// TestBlindSinkCrashDoubtsOneMessage: with a sink that cannot be asked after a crash
+// (an MDA), a crash in the middle of a batch must leave at most one message that may
+// be delivered twice, and say so. Journaling a whole batch's intents before handing
+// it to the MDA would make every message the MDA had already taken a duplicate.
+func TestBlindSinkCrashDoubtsOneMessage(t *testing.T) {
+	box := newBox(1, 10)
+	r := newRig(t, map[string]*memMailbox{"INBOX": box})
+	r.sink.blind = true
+	r.crashAfter(5) // in the middle of the second batch of 3
+	if _, err := r.run(false); err == nil {
+		t.Fatal("the crashed run reported no error")
+	}
+	r.sink.onPublish = nil
+	reports, err := r.run(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice := 0
+	for body, n := range r.sink.copies() {
+		if n > 2 {
+			t.Errorf("delivered %d times: %q", n, body)
+		}
+		twice += n - 1
+	}
+	if len(r.sink.copies()) != 10 || len(box.msgs) != 0 || twice > 1 {
+		t.Fatalf("%d distinct messages delivered (want 10), %d duplicates (want ≤ 1), %d left on the server",
+			len(r.sink.copies()), twice, len(box.msgs))
+	}
+	if reports[0].Doubtful != 1 || !strings.Contains(strings.Join(reports[0].Warnings, "\n"), "may have been delivered twice") {
+		t.Fatalf("the doubtful delivery is not reported: %+v", reports[0])
+	}
+}
+
+// TestDedupeKnowsRecoveredDeliveries: a delivery found complete after a crash must be
+// recorded with its Message-ID, or the same message in another folder (a Gmail label)
+// is delivered again.
+func TestDedupeKnowsRecoveredDeliveries(t *testing.T) {
+	a, b := newBox(1, 3), newBox(1, 3)
+	r := newRig(t, map[string]*memMailbox{"A": a, "B": b})
+	r.crashAfter(3) // folder A published, not settled
+	dedupe := func(j *Job) { j.Dedupe = true }
+	if _, err := r.run(true, dedupe); err == nil {
+		t.Fatal("the crashed run reported no error")
+	}
+	r.sink.onPublish = nil
+	reports, err := r.run(true, dedupe)
+	if err != nil || reports[0].Recovered != 3 || reports[1].Delivered != 0 || reports[1].Duplicates != 3 {
+		t.Fatalf("after recovery: A %+v, B %+v, err=%v", reports[0], reports[1], err)
+	}
+}
