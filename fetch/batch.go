@@ -100,6 +100,15 @@ func (r *folderRun) stage(ctx context.Context, ref Ref, body io.Reader) item {
 	}
 	sn := newSniffer(body)
 	staged, err := r.Sink.Stage(ctx, &env, sn)
+	if sn.err != nil {
+		// The connection broke mid-message. Say so rather than what the sink made of
+		// it, and never publish what was read (a sink that kept it would be wrong).
+		if err == nil {
+			staged.Discard()
+		}
+		err = fail.Wrap(fail.Temporary, fmt.Errorf("message %s: reading it from the server: %w", keyOf(ref), sn.err))
+		return item{ref: ref, err: err}
+	}
 	if err != nil {
 		return item{ref: ref, err: fmt.Errorf("message %s: %w", keyOf(ref), err)}
 	}

@@ -3,6 +3,8 @@ package fetch
 import (
 	"strings"
 	"testing"
+
+	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
 
 // crashAfter makes the rig's run "crash" once the sink has n messages: the state
@@ -64,5 +66,33 @@ func TestDedupeKnowsRecoveredDeliveries(t *testing.T) {
 	reports, err := r.run(true, dedupe)
 	if err != nil || reports[0].Recovered != 3 || reports[1].Delivered != 0 || reports[1].Duplicates != 3 {
 		t.Fatalf("after recovery: A %+v, B %+v, err=%v", reports[0], reports[1], err)
+	}
+}
+
+// TestCutMidMessageIsNeverPublished: when the connection breaks in the middle of a
+// message, the part read must not be delivered, even by a sink that does not notice
+// the read error, and the error must say the server connection broke.
+func TestCutMidMessageIsNeverPublished(t *testing.T) {
+	box := newBox(1, 3)
+	box.cutAt = 2 // message 2 breaks off after a few bytes
+	r := newRig(t, map[string]*memMailbox{"INBOX": box})
+	r.sink.lenient = true
+	reports, err := r.run(false)
+	if err == nil || reports[0].Delivered != 1 || reports[0].Failed != 1 {
+		t.Fatalf("cut run: %+v err=%v", reports[0], err)
+	}
+	if w := strings.Join(reports[0].Warnings, "\n"); !strings.Contains(w, "reading it from the server") ||
+		!fail.IsTemporary(reports[0].Err) {
+		t.Errorf("the error does not say the connection broke, or is not temporary: %s (%v)", w, fail.KindOf(reports[0].Err))
+	}
+	for _, body := range r.sink.delivered {
+		if !strings.HasSuffix(string(body), "\n") {
+			t.Errorf("a torn message was delivered: %q", body)
+		}
+	}
+	box.cutAt = 0
+	r.sink.lenient = false
+	if reports, err = r.run(false); err != nil || reports[0].Delivered != 2 || len(box.msgs) != 0 {
+		t.Fatalf("rerun: %+v err=%v, %d left on the server", reports[0], err, len(box.msgs))
 	}
 }
