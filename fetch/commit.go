@@ -136,26 +136,31 @@ func intentOf(it item) state.Intent {
 func keyFor(ref Ref) state.Key { return state.Key{UID: ref.UID, UIDL: ref.UIDL} }
 
 // commitEach publishes a batch one message at a time, for a sink that cannot tell
-// after a crash whether a message arrived: intent, Publish and outcome of each message
-// are journaled before the next one starts, so a crash leaves at most one intent open
-// and so at most one message that may be delivered twice. The batch's settlement then
+// after a crash whether a message arrived: the intent of each message is journaled
+// (with the outcome of the one before, in one fsync) only once the one before has
+// its outcome, so a crash leaves at most one intent open, and so at most one message
+// that may be delivered twice. The batch's settlement then journals the last outcome,
 // moves the high-water mark and counts, as for any sink.
 func (r *folderRun) commitEach(ctx context.Context, b *batch) error {
+	var prev *item // published, its outcome not journaled yet
 	for i := range b.items {
 		it := &b.items[i]
 		if it.staged == nil {
 			continue
 		}
-		err := r.State.Intend(r.fr.Folder, []state.Intent{intentOf(*it)})
-		if err == nil {
-			it.err = r.Sink.Publish(ctx, []Staged{it.staged})[0]
-			it.staged = nil // published or failed: nothing left to discard
-			err = r.State.Settle(r.fr.Folder, r.outcome(*it))
+		next := []state.Intent{intentOf(*it)}
+		var err error
+		if prev == nil {
+			err = r.State.Intend(r.fr.Folder, next)
+		} else {
+			err = r.State.SettleAndIntend(r.fr.Folder, r.outcome(*prev), next)
 		}
 		if err != nil {
 			discard(b)
 			return err
 		}
+		it.err = r.Sink.Publish(ctx, []Staged{it.staged})[0]
+		it.staged, prev = nil, it // published or failed: nothing left to discard
 	}
 	return r.settle(b)
 }

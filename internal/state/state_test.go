@@ -272,3 +272,21 @@ func TestIntentKeepsMessageIDs(t *testing.T) {
 		t.Fatalf("POP intents = %v", got)
 	}
 }
+
+func TestSettleAndIntend(t *testing.T) {
+	// One write, one fsync, two records: after a crash the outcome of one delivery and
+	// the intent of the next are both there.
+	dir := t.TempDir()
+	s := open(t, dir)
+	must(t, s.Intend("INBOX", []Intent{{Key: Key{UID: 1}, Receipt: "a"}}))
+	must(t, s.SettleAndIntend("INBOX", Settlement{Done: []Key{{UID: 1}}, Delete: true},
+		[]Intent{{Key: Key{UID: 2}, Receipt: "b", ID: "id2"}}))
+	s.journal.Close() // crash
+	s = open(t, dir)
+	defer s.Close()
+	f := s.Folder("INBOX")
+	want := []Intent{{Key: Key{UID: 2}, Receipt: "b", ID: "id2"}}
+	if !f.HandledUID(1) || !slices.Equal(f.PendingDeletes(), []Key{{UID: 1}}) || !slices.Equal(f.Intents(), want) {
+		t.Fatalf("handled 1=%v pending=%v intents=%v", f.HandledUID(1), f.PendingDeletes(), f.Intents())
+	}
+}
