@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 var version = "dev" // set with -ldflags "-X main.version=..."
@@ -20,12 +21,32 @@ func main() {
 
 // dispatch is main without os.Exit, for tests.
 func dispatch(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		if cmd, ok := subcommands[args[0]]; ok {
-			return cmd.run(args[1:], stdout, stderr)
-		}
+	if i := commandIndex(args); i >= 0 {
+		rest := append(append([]string(nil), args[:i]...), args[i+1:]...)
+		return subcommands[args[i]].run(rest, stdout, stderr)
 	}
 	return fetchCommand(args, stdout, stderr)
+}
+
+// commandIndex finds the subcommand among args, so that global flags may come before
+// it (`fetchsecure -c mail.toml check`) as well as after. It returns -1 if there is none.
+func commandIndex(args []string) int {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return -1
+		case a == "-c" || a == "--config" || a == "-config" || a == "--log-format" || a == "-log-format":
+			i++ // the flag's value
+		case strings.HasPrefix(a, "-"):
+		default:
+			if _, ok := subcommands[a]; ok {
+				return i
+			}
+			return -1
+		}
+	}
+	return -1
 }
 
 type subcommand struct {
