@@ -118,6 +118,8 @@ func (r *folderRun) list(ctx context.Context) ([]Ref, error) {
 		return nil, err
 	}
 	r.fr.New = len(refs)
+	r.Log.Debug("listed new messages", "folder", r.fr.Folder, "new", len(refs),
+		"since", r.f.Since(), "retry", len(r.f.Retry()))
 	var gone []state.Key
 	if r.pop3() {
 		gone = r.f.Vanished()
@@ -167,6 +169,7 @@ func (r *folderRun) deletePending(ctx context.Context) error {
 	for i, k := range keys {
 		refs[i] = Ref{UID: k.UID, UIDL: k.UIDL, Size: -1}
 	}
+	r.Log.Debug("deleting delivered messages", "folder", r.fr.Folder, "count", len(refs))
 	err := r.mb.Delete(ctx, refs)
 	if err == nil {
 		err = r.mb.Commit(ctx)
