@@ -2,7 +2,6 @@ package fetchmailrc
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -67,13 +66,10 @@ func (c *converter) globals(rc *rcFile) {
 	for _, o := range rc.globals {
 		last[o.kw] = o
 	}
-	var opts []*opt
-	for _, o := range last {
-		opts = append(opts, o)
-	}
-	sort.Slice(opts, func(i, j int) bool { return opts[i].line < opts[j].line })
-	for _, o := range opts {
-		c.global(o)
+	for _, o := range rc.globals { // in file order
+		if last[o.kw] == o {
+			c.global(o)
+		}
 	}
 }
 

@@ -207,6 +207,7 @@ func (a *acct) leftovers() {
 }
 
 func joinHostPort(host string, port int) string {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if strings.Contains(host, ":") {
 		return fmt.Sprintf("[%s]:%d", host, port)
 	}

@@ -63,6 +63,7 @@ type lexer struct {
 	state lexState
 	cutAt int       // error recovery: a '#' at this offset ends the word and starts a comment
 	err   *lexError // an unterminated string; lexing stops there
+	nl    int       // offset of the next newline at or after pos, or len(src); -1: unknown
 }
 
 // lexError is input the importer cannot read at all.
@@ -72,12 +73,24 @@ type lexError struct {
 }
 
 func newLexer(src string) *lexer {
-	return &lexer{src: src, line: 1, cutAt: -1}
+	return &lexer{src: src, line: 1, cutAt: -1, nl: -1}
 }
 
 // reset restarts lexing at a token boundary, for error recovery.
 func (lx *lexer) reset(off, line int, st lexState) {
-	lx.pos, lx.line, lx.state = off, line, st
+	lx.pos, lx.line, lx.state, lx.nl = off, line, st, -1
+}
+
+// newlineFollows reports whether a newline comes at or after pos (so that a comment
+// can end). The answer is cached: pos only grows, so lexing stays linear.
+func (lx *lexer) newlineFollows() bool {
+	if lx.nl < lx.pos {
+		lx.nl = len(lx.src)
+		if i := strings.IndexByte(lx.src[lx.pos:], '\n'); i >= 0 {
+			lx.nl = lx.pos + i
+		}
+	}
+	return lx.nl < len(lx.src)
 }
 
 // next returns the next token, or a tEOF token at the end or after an error.
@@ -94,7 +107,7 @@ func (lx *lexer) next() token {
 		case c == '\n':
 			lx.pos++
 			lx.line++
-		case c == '#' && strings.IndexByte(lx.src[lx.pos:], '\n') >= 0:
+		case c == '#' && lx.newlineFollows():
 			lx.skipLine()
 		case c == '\\' && lx.pos+1 < len(lx.src) && lx.src[lx.pos+1] == '\n':
 			lx.pos += 2 // a backslash-newline outside quotes is a newline

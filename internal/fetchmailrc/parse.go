@@ -81,7 +81,7 @@ func (p *parser) set() {
 			continue
 		case t.kind == tKeyword && globalNegatable[t.kw]:
 			p.next()
-			p.rc.globals = append(p.rc.globals, &opt{kw: t.kw, no: no, line: t.line})
+			p.rc.globals = append(p.rc.globals, &opt{kw: t.kw, no: no, line: t.line, off: t.off})
 		case t.kind == tKeyword && valued && !no:
 			p.next()
 			o := &opt{kw: t.kw, line: t.line, off: t.off}

@@ -54,8 +54,12 @@ func (p *parser) recover(t token, why string) {
 // skip drops the next token, as part of the pending syntax error.
 func (p *parser) skip() {
 	t := p.next()
-	if p.pending != nil && !p.pending.secret {
+	switch {
+	case p.pending == nil || p.pending.secret:
+	case len(p.pending.skipped) < 8:
 		p.pending.skipped = append(p.pending.skipped, t.String())
+	case len(p.pending.skipped) == 8:
+		p.pending.skipped = append(p.pending.skipped, "…")
 	}
 }
 

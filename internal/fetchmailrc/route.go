@@ -77,7 +77,7 @@ func (a *acct) preconnectRoute(o *opt) (*route, string) {
 		return nil, "the account does not connect to localhost"
 	}
 	sh := splitShell(strings.ReplaceAll(o.args[0], "\n", " "))
-	if !sh.onlyRedirections() {
+	if !sh.simpleForTunnel() {
 		return nil, "it is a shell script (" + strings.Join(sh.features, ", ") + ")"
 	}
 	if !isSSH(sh.words) {

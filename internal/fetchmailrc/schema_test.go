@@ -204,7 +204,7 @@ func deliveryRules(t map[string]any, host string, complete bool) []string {
 	if n > 1 {
 		p = append(p, "several delivery targets")
 	}
-	if (t["smtp"] != nil || t["lmtp"] != nil) && t["deliver_to"] == nil {
+	if complete && (t["smtp"] != nil || t["lmtp"] != nil) && t["deliver_to"] == nil {
 		p = append(p, "smtp/lmtp without deliver_to")
 	}
 	if s, ok := t["smtp"].(string); ok {

@@ -200,11 +200,12 @@ func (sp *shellSplitter) redirection(c byte) {
 	sp.out.words = sp.out.words[:before] // the target is not an argument
 }
 
-// onlyRedirections reports whether the features are redirections alone, which a
-// preconnect uses to silence ssh and which an SSH tunnel does not need.
-func (c shellCmd) onlyRedirections() bool {
+// simpleForTunnel reports whether the only shell features are redirections (which a
+// preconnect uses to silence ssh, and a tunnel does not need) and ~ (which the tunnel's
+// paths expand too).
+func (c shellCmd) simpleForTunnel() bool {
 	for _, f := range c.features {
-		if !strings.HasPrefix(f, "a redirection") {
+		if !strings.HasPrefix(f, "a redirection") && !strings.HasPrefix(f, "~") {
 			return false
 		}
 	}
