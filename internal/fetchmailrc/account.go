@@ -80,9 +80,12 @@ func (a *acct) noteAt(line int, what string, warn bool, text, detail string) {
 	}
 }
 
-// warn reports something about this account that is not tied to one option.
+// warn reports something about this account that is not tied to one option. A
+// commented-out account has had its one warning.
 func (a *acct) warn(line int, format string, args ...any) {
-	a.c.d.add(line, "account %s: %s", a.name, fmt.Sprintf(format, args...))
+	if a.unsupported == "" {
+		a.c.d.add(line, "account %s: %s", a.name, fmt.Sprintf(format, args...))
+	}
 }
 
 func (a *acct) portSpec() {
@@ -124,10 +127,16 @@ func (a *acct) protocol() {
 		a.unsupported = "protocol " + p + " asks the server to send mail by SMTP; fetchsecure fetches mail only"
 	default:
 		a.proto = "imap"
-		if a.port == 110 || a.port == 995 || p != "auto" {
+		if a.port == 110 || a.port == 995 || p != "auto" || a.port == 0 && looksPOP(a.host) {
 			a.proto = "pop3"
 		}
 	}
+}
+
+// looksPOP guesses from a name such as pop.example.org or pop3.example.org.
+func looksPOP(host string) bool {
+	h := strings.ToLower(host)
+	return strings.HasPrefix(h, "pop.") || strings.HasPrefix(h, "pop3.") || strings.HasPrefix(h, "pop3s.")
 }
 
 // protocolNote explains a protocol that did not map one to one.
@@ -146,7 +155,8 @@ func (a *acct) protocolNote() {
 			line, what = o.line, "proto auto"
 		}
 		a.noteAt(line, what, true, fmt.Sprintf("fetchmail tried IMAP, then POP3; imported as %s "+
-			"(from the port): set the protocol the server speaks", strings.ToUpper(a.proto)), "")
+			"(a guess from the port and the host name): set the protocol the server speaks",
+			strings.ToUpper(a.proto)), "")
 	}
 }
 

@@ -114,7 +114,7 @@ func globalNote(o *opt) (string, bool) {
 	case k == "postmaster", k == "bouncemail" && !o.no, k == "spambounce" && !o.no:
 		return never, true
 	case k == "softbounce" && o.no:
-		return "fetchmail deleted mail that could never be delivered; " + never, true
+		return "fetchmail deleted mail that could never be delivered; fetchsecure leaves it on the server and reports it", true
 	case k == "softbounce":
 		return "what fetchsecure does: a message it cannot deliver stays on the server", false
 	case k == "syslog":

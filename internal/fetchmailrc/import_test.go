@@ -277,7 +277,7 @@ poll mail.example.com proto imap user b pass p
 poll "${HOST}" proto imap user a pass p folder x
 poll "${HOST}" proto imap user a pass p folder y
 poll "!!" proto imap user a pass p`)
-	for _, name := range []string{"mail-example-com-a", "mail-example-com-b", "host-a-x", "host-a-y", "account"} {
+	for _, name := range []string{"mail-example-com-a", "mail-example-com-b", "host-x", "host-y", "account"} {
 		table(t, doc, "account", name)
 	}
 }

@@ -50,14 +50,14 @@ func uniqueName(taken map[string]bool, candidates ...string) string {
 }
 
 // nameAccounts names accounts after the poll name; when several share it, after the
-// poll name and the user's local part, then the first folder, then a number.
+// poll name and the user's local part, or the first folder, or both, then a number.
 func nameAccounts(accts []*acct) {
 	levels := make([][]string, len(accts))
 	for i, a := range accts {
 		local, _, _ := strings.Cut(a.userName, "@")
-		base := sanitize(a.r.e.name)
-		levels[i] = []string{base, sanitize(a.r.e.name + "-" + local),
-			sanitize(a.r.e.name + "-" + local + "-" + a.firstFolder())}
+		name, folder := a.r.e.name, a.firstFolder()
+		levels[i] = []string{sanitize(name), sanitize(name + "-" + local),
+			sanitize(name + "-" + folder), sanitize(name + "-" + local + "-" + folder)}
 	}
 	level := make([]int, len(accts))
 	for changed := true; changed; {

@@ -128,7 +128,9 @@ func quoteIfNeeded(s string) string {
 	return quote(s)
 }
 
-var placeholder = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*\$|^\$[A-Za-z_][A-Za-z0-9_]*$|^<[^<>]*>$`)
+// placeholder matches ${VAR}, $VAR$, $VAR, <something> and SHOUTED_WORDS, which
+// templates and examples use for the values to fill in.
+var placeholder = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*\$|^\$[A-Za-z_][A-Za-z0-9_]*$|^<[^<>]*>$|^[A-Z][A-Z0-9_]{3,}$`)
 
 // checkValue warns about a value that looks like an unfilled template, or that TOML
 // cannot hold.
