@@ -33,13 +33,16 @@ func (a *acct) delivery() {
 func (a *acct) mda(o *opt) {
 	cmd := o.args[0]
 	sh := splitShell(cmd)
-	words := sh.words
 	comment := "fetchmail: mda"
+	if sh.expandHome(a.c.opts.HomeDir) {
+		comment = "fetchmail: mda, with ~ expanded as its shell did"
+	}
+	words := sh.words
 	if strings.Contains(cmd, "%s") {
 		for i, w := range words {
 			words[i] = strings.ReplaceAll(w, "%s", "%T")
 		}
-		comment = "fetchmail: mda; its old %s is %T"
+		comment += "; its old %s is %T"
 	}
 	switch {
 	case len(words) == 0:

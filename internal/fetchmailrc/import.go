@@ -16,6 +16,10 @@ type Options struct {
 	// here`. The command sets it from the current user; if empty, such accounts get a
 	// commented-out deliver_to and a warning.
 	LocalUser string
+	// HomeDir is the user's home directory. fetchmail ran the mda through /bin/sh, which
+	// expanded a leading ~; fetchsecure runs no shell, so the importer writes the path
+	// out. If empty, such an mda is written commented out, with a warning.
+	HomeDir string
 }
 
 // Result is an imported configuration.

@@ -316,3 +316,94 @@ poll b proto imap user u pass p preconnect "fetch-token > ~/.tok"`)
 		t.Errorf("warnings show the command:\n%s", w)
 	}
 }
+
+// TestEveryOptionIsAccountedFor: each option of the grammar, alone in an entry, ends up
+// as a TOML key or as a "fetchmail: …" comment; none disappears.
+func TestEveryOptionIsAccountedFor(t *testing.T) {
+	mapped := map[string]string{"via": "host", "proto": "protocol", "port": "port", "service": "port",
+		"password": "password", "folder": "folders", "smtphost": "smtp", "mda": "mda", "lmtp": "lmtp",
+		"keep": "keep", "ssl": "tls", "sslcertfile": "ca_file", "sslcommonname": "tls_server_name",
+		"limit": "limit", "fetchlimit": "max_messages", "timeout": "timeout", "idle": "idle",
+		"plugin": "tunnel_command", "smtpname": "deliver_to", "smtpaddress": "deliver_to"}
+	args := map[argKind]string{argNone: "", argString: `"v"`, argNumber: "7", argService: "993",
+		argStrings: "a b", argNumbers: "550 -1", argProto: "pop3", argAuth: "cram-md5",
+		argEnvelope: "1 X-To", argBadHeader: "accept"}
+	check := func(kw, src string) {
+		res, err := Import("rc", []byte(src), Options{LocalUser: "me"})
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		out := string(res.TOML)
+		key := mapped[kw]
+		if !strings.Contains(out, "fetchmail: "+kw) && !strings.Contains(out, "fetchmail: no "+kw) &&
+			(key == "" || !strings.Contains(out, "\n"+key+" = ")) {
+			t.Errorf("%q: the option left no trace:\n%s", src, out)
+		}
+	}
+	for kw, kind := range serverOptions {
+		check(kw, "poll h "+kw+" "+args[kind]+"\n user u pass p\n")
+		if serverNegatable[kw] {
+			check(kw, "poll h no "+kw+"\n user u pass p\n")
+		}
+	}
+	for kw, kind := range userOptions {
+		check(kw, "poll h user u pass p "+kw+" "+args[kind]+"\n")
+		if userNegatable[kw] {
+			check(kw, "poll h user u pass p no "+kw+"\n")
+		}
+	}
+	for kw := range globalNegatable {
+		check("set "+kw, "set "+kw+"\npoll h user u pass p\n")
+		check("set no "+kw, "set no "+kw+"\npoll h user u pass p\n")
+	}
+	for kw, kind := range globalValued {
+		check("set "+kw, "set "+kw+" "+map[argKind]string{argString: `"x"`, argNumber: "0"}[kind]+
+			"\npoll h user u pass p\n")
+	}
+	mapped["set daemon"] = "poll_interval"
+	check("set daemon", "set daemon 60\npoll h user u pass p\n")
+}
+
+func TestNoLocalUser(t *testing.T) {
+	res, err := Import("rc", []byte("poll h proto imap pass p\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.TOML)
+	for _, want := range []string{`# user = ""`, `# deliver_to = ""`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %s in\n%s", want, out)
+		}
+	}
+	var w []string
+	for _, x := range res.Warnings {
+		w = append(w, x.String())
+	}
+	wantWarning(t, strings.Join(w, "\n"), "no user name", "no local recipient")
+}
+
+func TestMDAHomeExpansion(t *testing.T) {
+	src := []byte(`poll a proto imap user u pass p mda "/usr/bin/procmail -m ~/.procmailrc"
+poll b proto imap user u pass p mda "procmail -m ~bob/.procmailrc"
+`)
+	res, err := Import("rc", src, Options{LocalUser: "me", HomeDir: "/home/me/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if _, err := toml.Decode(string(res.TOML), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want(t, table(t, doc, "account", "a"), "mda", []string{"/usr/bin/procmail", "-m", "/home/me/.procmailrc"})
+	want(t, table(t, doc, "account", "b"), "mda", nil) // another user's ~: left to the user
+	doc, _ = imp(t, string(src))                       // no HomeDir: the ~ stays a shell feature
+	want(t, table(t, doc, "account", "a"), "mda", nil)
+}
+
+func TestPortAndSSLMismatch(t *testing.T) {
+	_, w := imp(t, "poll a proto imap port 993 user u pass p\npoll b proto pop3 port 110 user u pass p ssl\npoll c proto imap port 993 user u pass p ssl\n")
+	wantWarning(t, w, "rc:1: account a: port 993 does not go with", "rc:2: account b: port 110 does not go with")
+	if strings.Contains(w, "account c: port") {
+		t.Errorf("993 with ssl is right:\n%s", w)
+	}
+}

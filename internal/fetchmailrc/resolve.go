@@ -82,9 +82,9 @@ func (r *record) own(kw string) []*opt {
 // notInherited are the options optmerge does not copy from defaults.
 var notInherited = setOf("aka", "esmtpname", "esmtppassword")
 
-// zeroIsUnset are the server numbers optmerge treats as unset when 0, so that a
-// `timeout 0` takes the defaults entry's timeout, or fetchmail's own.
-var zeroIsUnset = setOf("timeout", "interval")
+// unsetValue are values that fetchmail stores as 0, which optmerge takes for "not set":
+// `timeout 0` or `auth any` in an entry still takes the defaults entry's value.
+var unsetValue = map[string]string{"timeout": "0", "interval": "0", "auth": "any", "bad-header": "reject"}
 
 // all returns the occurrences of kw that apply: the record's own, else the defaults'.
 func (r *record) all(kw string) []*opt {
@@ -105,7 +105,11 @@ func (r *record) all(kw string) []*opt {
 }
 
 func isSet(kw string, opts []*opt) bool {
-	return len(opts) > 0 && !(zeroIsUnset[kw] && opts[len(opts)-1].args[0] == "0")
+	if len(opts) == 0 {
+		return false
+	}
+	v, ok := unsetValue[kw]
+	return !ok || opts[len(opts)-1].args[0] != v
 }
 
 // get returns the option in effect (the last one written), or nil.
@@ -182,8 +186,10 @@ func (r *record) shown(kw string) *opt {
 	if o := r.get(kw); o != nil {
 		return o
 	}
-	own := r.own(kw)
-	return own[len(own)-1]
+	if own := r.own(kw); len(own) > 0 {
+		return own[len(own)-1]
+	}
+	return nil
 }
 
 func find(kw string, lists ...[]*opt) []*opt {

@@ -26,6 +26,7 @@ func (a *acct) security() {
 	default:
 		a.t.set("tls", "starttls", "fetchmail 6.4 used STARTTLS if offered, else plaintext; fetchsecure requires it")
 	}
+	a.portMismatch()
 	switch {
 	case proto != nil && !plain:
 		a.sslproto(proto)
@@ -35,6 +36,22 @@ func (a *acct) security() {
 		a.note(proto, false, "ignored by fetchmail with ssl")
 	}
 	a.certificates()
+}
+
+// portMismatch warns about ssl on a STARTTLS port, or its absence on an implicit-TLS
+// port: fetchmail could not connect either way (fetchmail GitLab #31).
+func (a *acct) portMismatch() {
+	mismatch := a.ssl && (a.port == 143 || a.port == 110) || !a.ssl && (a.port == 993 || a.port == 995)
+	if a.rt != nil || !mismatch {
+		return
+	}
+	want := "tls"
+	if a.ssl {
+		want = "starttls"
+	}
+	a.warn(a.r.e.line, "port %d does not go with fetchmail's `ssl` setting here, so fetchmail could "+
+		"not have connected; if the server speaks TLS from the start on that port, tls must be "+
+		"\"tls\", else \"%s\"", a.port, want)
 }
 
 func (a *acct) sslproto(o *opt) {
@@ -170,7 +187,8 @@ func (a *acct) passwordCommand(o *opt) {
 }
 
 func (a *acct) auth() {
-	o := a.take("auth")
+	a.take("auth")
+	o := a.r.shown("auth") // `auth any` in effect, or written
 	if a.apop {
 		a.t.set("auth", "apop", "fetchmail: protocol APOP")
 	}

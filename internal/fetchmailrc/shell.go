@@ -15,7 +15,10 @@ type shellCmd struct {
 	features   []string // shell features found, described for a comment
 	structural bool     // operators, redirections or line breaks: words is not the argv
 	tail       string   // a trailing `&` or `;` (harmless before nothing)
+	home       []int    // words that start with an unquoted ~/ (or are ~): sh gives $HOME
 }
+
+const tildeFeature = "~ (home directory) expansion"
 
 var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 
@@ -26,6 +29,7 @@ type shellSplitter struct {
 	word   strings.Builder
 	inWord bool
 	quoted bool // the current word has a quoted part
+	tilde  bool // the current word starts with an unquoted ~
 }
 
 func splitShell(s string) shellCmd {
@@ -51,10 +55,32 @@ func (sp *shellSplitter) feature(f string) {
 
 func (sp *shellSplitter) endWord() {
 	if sp.inWord {
-		sp.out.words = append(sp.out.words, sp.word.String())
+		w := sp.word.String()
+		switch {
+		case !sp.tilde:
+		case w == "~" || strings.HasPrefix(w, "~/"):
+			sp.feature(tildeFeature)
+			sp.out.home = append(sp.out.home, len(sp.out.words))
+		default:
+			sp.feature("~user (another user's home) expansion")
+		}
+		sp.out.words = append(sp.out.words, w)
 	}
 	sp.word.Reset()
-	sp.inWord, sp.quoted = false, false
+	sp.inWord, sp.quoted, sp.tilde = false, false, false
+}
+
+// expandHome replaces a leading ~ by home, as sh would, when that is the only shell
+// feature. It reports whether it did.
+func (c *shellCmd) expandHome(home string) bool {
+	if home == "" || len(c.features) != 1 || c.features[0] != tildeFeature || c.tail != "" {
+		return false
+	}
+	for _, i := range c.home {
+		c.words[i] = strings.TrimSuffix(home, "/") + strings.TrimPrefix(c.words[i], "~")
+	}
+	c.features = nil
+	return true
 }
 
 func (sp *shellSplitter) add(c byte) {
@@ -100,7 +126,7 @@ func (sp *shellSplitter) plain(c byte) {
 	case c == '*' || c == '?' || c == '[':
 		sp.feature("a wildcard (" + string(c) + ")")
 	case c == '~' && !sp.inWord:
-		sp.feature("~ (home directory) expansion")
+		sp.tilde = true
 	case c == '#' && !sp.inWord:
 		sp.feature("a # comment")
 	}
