@@ -2,6 +2,7 @@ package fetchmailrc
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"testing"
 )
@@ -30,6 +31,21 @@ func TestHostileInputsStayFast(t *testing.T) {
 		bytes.Repeat([]byte("nonsense "), 1<<17), // one syntax error after another
 		append([]byte("poll a "), bytes.Repeat([]byte("folder x "), 1<<16)...),
 	} {
+		if _, err := Import("big", src, Options{LocalUser: "me"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestManyAccountsStayFast: names and tunnels are handed out without rescanning.
+func TestManyAccountsStayFast(t *testing.T) {
+	var same, tunnels, users bytes.Buffer
+	for i := 0; i < 5000; i++ {
+		same.WriteString("poll a user u pass p\n")
+		fmt.Fprintf(&tunnels, "poll a via localhost port %d user u%d pass p preconnect \"ssh -f -L %d:h:143 gw%d\"\n", 1000+i, i, 1000+i, i)
+		fmt.Fprintf(&users, "user u%d pass p is a b c here\n", i)
+	}
+	for _, src := range [][]byte{same.Bytes(), tunnels.Bytes(), append([]byte("poll a\n"), users.Bytes()...)} {
 		if _, err := Import("big", src, Options{LocalUser: "me"}); err != nil {
 			t.Fatal(err)
 		}

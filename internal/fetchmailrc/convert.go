@@ -8,16 +8,18 @@ import (
 
 // converter turns the parsed file into the TOML document.
 type converter struct {
-	opts      Options
-	d         *diags
-	doc       tomlDoc
-	tunnels   []*tunnelOut
-	passwords int
-	invisible *opt // `set invisible`: no Received header in any account
+	opts        Options
+	d           *diags
+	doc         tomlDoc
+	tunnels     []*tunnelOut
+	tunnelKeys  map[string]*tunnelOut
+	tunnelNames *names
+	passwords   int
+	invisible   *opt // `set invisible`: no Received header in any account
 }
 
 func convert(rc *rcFile, name string, opts Options, d *diags) []byte {
-	c := &converter{opts: opts, d: d}
+	c := &converter{opts: opts, d: d, tunnelKeys: map[string]*tunnelOut{}, tunnelNames: newNames()}
 	var accts []*acct
 	for _, r := range records(rc, d) {
 		accts = append(accts, c.newAcct(r))

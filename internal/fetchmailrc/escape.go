@@ -61,9 +61,9 @@ func escapeAt(s string) (int, int) {
 	}
 }
 
-// digits reads up to max digits of the given base from the start of s.
-func digits(s string, base, max int) (val, n int) {
-	for n < len(s) && n < max {
+// digits reads up to limit digits of the given base from the start of s.
+func digits(s string, base, limit int) (val, n int) {
+	for n < len(s) && n < limit {
 		d := digitValue(s[n])
 		if d < 0 || d >= base {
 			break

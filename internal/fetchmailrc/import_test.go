@@ -282,41 +282,6 @@ poll "!!" proto imap user a pass p`)
 	}
 }
 
-func TestTunnels(t *testing.T) {
-	doc, w := imp(t, `poll one via localhost port 1143 proto imap user u pass p
-  preconnect "ssh -f -N -i ~/.ssh/k -L 1143:imap.internal:143 gw.example.org"
-poll two proto imap user u pass p plugin "ssh -J j1,me@j2:2222 -W %h:%p gw.example.org" ssl
-poll three proto imap user u plugin "/usr/bin/ssh mailhost exec /usr/lib/dovecot/imap" auth ssh
-poll four proto imap user u pass p plugin "socat - PROXY:proxy:%h:%p,proxyport=3128"`)
-	want(t, table(t, doc, "account", "one"), "host", "imap.internal", "port", 143, "tunnel", "gw-example-org",
-		"tls", "none")
-	want(t, table(t, doc, "tunnel", "gw-example-org"), "host", "gw.example.org", "identity_file", "~/.ssh/k")
-	acc := table(t, doc, "account", "two")
-	want(t, acc, "host", "two", "port", 993, "tls", "tls")
-	tun := table(t, doc, "tunnel", acc["tunnel"].(string))
-	want(t, tun, "host", "gw.example.org", "jump", "j2")
-	want(t, table(t, doc, "tunnel", "j2"), "user", "me", "port", 2222, "jump", "j1")
-	want(t, table(t, doc, "account", "three"), "tunnel_command",
-		[]string{"/usr/bin/ssh", "mailhost", "exec", "/usr/lib/dovecot/imap"}, "tls", "none", "host", "three")
-	want(t, table(t, doc, "account", "four"), "tunnel_command",
-		[]string{"socat", "-", "PROXY:proxy:four:143,proxyport=3128"}, "tls", "starttls")
-	if strings.Contains(w, "account three: no password") {
-		t.Errorf("auth ssh needs no password:\n%s", w)
-	}
-}
-
-func TestPreconnectThatIsNotATunnel(t *testing.T) {
-	doc, w := imp(t, `poll a via localhost port 2000 proto imap user u pass p preconnect "ssh -f -L 3000:x:143 gw"
-poll b proto imap user u pass p preconnect "fetch-token > ~/.tok"`)
-	want(t, table(t, doc, "account", "a"), "tunnel", nil, "host", "localhost", "tls", "none")
-	want(t, table(t, doc, "account", "b"), "tunnel", nil)
-	wantWarning(t, w, "rc:1: preconnect: fetchsecure runs no command before connecting",
-		"none of its -L forwards listens on port 2000", "rc:2: preconnect")
-	if strings.Contains(w, "fetch-token") {
-		t.Errorf("warnings show the command:\n%s", w)
-	}
-}
-
 // TestEveryOptionIsAccountedFor: each option of the grammar, alone in an entry, ends up
 // as a TOML key or as a "fetchmail: …" comment; none disappears.
 func TestEveryOptionIsAccountedFor(t *testing.T) {

@@ -24,26 +24,33 @@ func sanitize(s string) string {
 	return b.String()
 }
 
-// uniqueName returns the first candidate that is not empty and not taken, else the
-// first non-empty one with a number appended, and marks it taken.
-func uniqueName(taken map[string]bool, candidates ...string) string {
+// names hands out unique table names.
+type names struct {
+	taken map[string]bool
+	next  map[string]int // the next number to try after a base name
+}
+
+func newNames() *names { return &names{taken: map[string]bool{}, next: map[string]int{}} }
+
+// unique returns the first candidate that is not empty and not taken, else the first
+// non-empty one with a number appended, and marks it taken.
+func (ns *names) unique(candidates ...string) string {
 	base := ""
-	candidates = append(candidates, "account")
-	for _, c := range candidates {
+	for _, c := range append(candidates, "account") {
 		if c == "" {
 			continue
 		}
 		if base == "" {
 			base = c
 		}
-		if !taken[c] {
-			taken[c] = true
+		if !ns.taken[c] {
+			ns.taken[c] = true
 			return c
 		}
 	}
-	for n := 2; ; n++ {
-		if c := base + "-" + strconv.Itoa(n); !taken[c] {
-			taken[c] = true
+	for n := max(ns.next[base], 2); ; n++ {
+		if c := base + "-" + strconv.Itoa(n); !ns.taken[c] {
+			ns.taken[c], ns.next[base] = true, n+1
 			return c
 		}
 	}
@@ -73,8 +80,8 @@ func nameAccounts(accts []*acct) {
 			}
 		}
 	}
-	taken := map[string]bool{}
+	ns := newNames()
 	for i, a := range accts {
-		a.name = uniqueName(taken, levels[i][level[i]])
+		a.name = ns.unique(levels[i][level[i]])
 	}
 }

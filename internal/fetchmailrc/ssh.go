@@ -20,11 +20,10 @@ type hop struct {
 }
 
 type forward struct {
-	bind       string
-	listen     int
-	host       string
-	port       int
-	listenText string
+	bind   string
+	listen int
+	host   string
+	port   int
 }
 
 type sshCmd struct {
@@ -268,7 +267,7 @@ func parseForward(spec string) (forward, bool) {
 	if err1 != nil || err2 != nil || parts[1] == "" || port < 1 || port > 65535 {
 		return f, false
 	}
-	f.listen, f.host, f.port, f.listenText = listen, strings.Trim(parts[1], "[]"), port, parts[0]
+	f.listen, f.host, f.port = listen, strings.Trim(parts[1], "[]"), port
 	return f, true
 }
 

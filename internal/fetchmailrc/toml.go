@@ -136,7 +136,7 @@ func wrapComment(text, first, rest string) []string {
 		}
 		line += w
 	}
-	return append(out, line)
+	return append(out, strings.TrimRight(line, " "))
 }
 
 // tomlDoc is the whole output.

@@ -29,6 +29,10 @@ func (c *converter) sshTunnel(s *sshCmd, o *opt, kind string) *tunnelOut {
 	t := c.tunnelFor(&tunnelOut{hop: s.dest, identity: s.identity, knownHosts: s.knownHosts,
 		jump: jump, keepalive: s.keepalive, timeout: s.timeout})
 	t.addSource(fmt.Sprintf("fetchmail: %s (line %d): %s", kind, o.line, oneLine(o.args[0])))
+	if kind == "preconnect" && strings.Contains(strings.TrimSpace(o.args[0]), "\n") {
+		t.addSource("(Its line breaks were read as spaces; fetchmail's /bin/sh ended the ssh command " +
+			"at the first one.)")
+	}
 	if len(s.ignored) > 0 {
 		t.addSource("Not needed by fetchsecure's SSH client, so not imported: " +
 			strings.Join(s.ignored, ", ") + ".")
@@ -48,16 +52,11 @@ func (c *converter) tunnelFor(t *tunnelOut) *tunnelOut {
 	}
 	t.key = fmt.Sprintf("%q %q %d %q %q %q %d %d", t.hop.host, t.hop.user, t.hop.port,
 		t.identity, t.knownHosts, jump, t.keepalive, t.timeout)
-	for _, have := range c.tunnels {
-		if have.key == t.key {
-			return have
-		}
+	if have := c.tunnelKeys[t.key]; have != nil {
+		return have
 	}
-	taken := map[string]bool{}
-	for _, have := range c.tunnels {
-		taken[have.name] = true
-	}
-	t.name = uniqueName(taken, sanitize(t.hop.host), sanitize(t.hop.host+"-"+t.hop.user))
+	t.name = c.tunnelNames.unique(sanitize(t.hop.host), sanitize(t.hop.host+"-"+t.hop.user))
+	c.tunnelKeys[t.key] = t
 	c.tunnels = append(c.tunnels, t)
 	return t
 }
