@@ -29,6 +29,7 @@ func TestAgreesWithFetchmailOnRandomFiles(t *testing.T) {
 		}
 		compareWithFetchmail(t, bin, fmt.Sprintf("random file %d:\n%s\n", i, src), []byte(src))
 	}
+	t.Logf("%d generated files, %d of them accepted by fetchmail", n, accepted)
 	if accepted < n/3 {
 		t.Errorf("fetchmail accepted only %d of %d generated files: the generator needs care", accepted, n)
 	}
