@@ -27,6 +27,9 @@ func (j *Job) folder(ctx context.Context, src Source, fr *FolderReport, remainin
 	if err != nil {
 		return err
 	}
+	if j.Seed {
+		return run.seed(refs)
+	}
 	refs = run.limitCount(refs, remaining)
 	err = run.fetchAll(ctx, refs)
 	if derr := run.deletePending(ctx); err == nil {
@@ -135,6 +138,18 @@ func (r *folderRun) list(ctx context.Context) ([]Ref, error) {
 		}
 	}
 	return refs, r.State.Forget(r.fr.Folder, gone)
+}
+
+// seed records refs as handled without delivering them, and without deleting them:
+// Delete is false, so keep = false applies only to mail fetched from now on.
+func (r *folderRun) seed(refs []Ref) error {
+	st := state.Settlement{}
+	for _, ref := range refs {
+		st.Done = append(st.Done, keyFor(ref))
+		st.Since = max(st.Since, ref.UID)
+	}
+	r.fr.Seeded = len(refs)
+	return r.State.Settle(r.fr.Folder, st)
 }
 
 // limitCount applies max_messages.

@@ -58,10 +58,12 @@ var subcommands map[string]subcommand
 
 func init() {
 	subcommands = map[string]subcommand{
-		"check":      {checkCommand, "validate the configuration and print every problem"},
-		"trust-host": {trustHostCommand, "show an SSH tunnel's host key and add it to known_hosts"},
-		"version":    {versionCommand, "print the version"},
-		"help":       {helpCommand, "show this help"},
+		"check":              {checkCommand, "validate the configuration and print every problem"},
+		"trust-host":         {trustHostCommand, "show an SSH tunnel's host key and add it to known_hosts"},
+		"import-fetchmailrc": {importCommand, "translate a .fetchmailrc into a fetchsecure config"},
+		"seed":               {seedCommand, "mark the mail now on the servers as already delivered"},
+		"version":            {versionCommand, "print the version"},
+		"help":               {helpCommand, "show this help"},
 	}
 }
 
