@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,9 +55,17 @@ func (w *world) imapAccount(name string, extra ...string) string {
 	return override(lines, extra)
 }
 
-// override replaces keys of lines by those in extra and appends new ones.
+// override replaces keys of lines by those in extra and appends new ones; "-key"
+// removes a key.
 func override(lines, extra []string) string {
 	for _, e := range extra {
+		if key, ok := strings.CutPrefix(e, "-"); ok {
+			lines = slices.DeleteFunc(lines, func(l string) bool {
+				k, _, _ := strings.Cut(l, "=")
+				return strings.TrimSpace(k) == key
+			})
+			continue
+		}
 		key, _, _ := strings.Cut(e, "=")
 		key = strings.TrimSpace(key)
 		replaced := false
