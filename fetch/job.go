@@ -60,8 +60,12 @@ type FolderReport struct {
 	Recovered  int   // deliveries of an interrupted run found complete
 	Elapsed    time.Duration
 	Warnings   []string
+	Senders    []string // From: of the first messages delivered (at most MaxSenders)
 	Err        error
 }
+
+// MaxSenders bounds FolderReport.Senders: enough for a desktop notification.
+const MaxSenders = 5
 
 // Run fetches every folder of the job from src. One folder's failure does not stop
 // the others unless the session itself is broken. The error joins the folders' errors.
