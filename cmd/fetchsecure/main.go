@@ -39,7 +39,7 @@ func init() {
 	subcommands = map[string]subcommand{
 		"check":      {checkCommand, "validate the configuration and print every problem"},
 		"trust-host": {trustHostCommand, "show an SSH tunnel's host key and add it to known_hosts"},
-		"status":     {statusCommand, "show each account's last fetch, last error and next poll"},
+		"status":     {statusCommand, "show each account's last fetch, last error and next poll (--json)"},
 		"wake":       {wakeCommand, "make the running daemon poll every account now"},
 		"version":    {versionCommand, "print the version"},
 		"help":       {helpCommand, "show this help"},
