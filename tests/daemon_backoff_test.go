@@ -56,9 +56,10 @@ func TestDaemonPollsWithoutIdle(t *testing.T) {
 	d.waitLog("does not offer IDLE")
 	w.dc.Append(t, "alex", "INBOX", []byte("Subject: polled\n\nx\n"))
 	eventually(t, "polled mail", func() bool { return maildirCount(w.maildir) == 1 }, d)
-	if f := account(w.status(), "alex").Folder("INBOX"); f.Watch != "polled" {
-		t.Errorf("INBOX watch = %q, want polled", f.Watch)
-	}
+	eventually(t, "the status to say INBOX is polled", func() bool {
+		a := account(w.status(), "alex")
+		return a != nil && a.Folder("INBOX").Watch == "polled"
+	}, d)
 }
 
 func account(st *state.Status, name string) *state.AccountStatus {

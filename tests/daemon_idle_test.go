@@ -51,13 +51,14 @@ func TestDaemonIdleTwoAccountsTwoFolders(t *testing.T) {
 	got := append(testlib.Contents(testlib.ReadMaildir(t, mdA)), testlib.Contents(testlib.ReadMaildir(t, mdB))...)
 	testlib.AssertSameMessages(t, mapBytes(got, testlib.StripTrace), mapBytes(sent, testlib.ExpectIMAP))
 
-	r := w.sub("status")
-	out := string(r.Stdout)
+	var out string
+	eventually(t, "status to show both accounts", func() bool {
+		out = string(w.sub("status").Stdout)
+		return strings.Contains(out, "daemon running") && strings.Count(out, "IDLE") == 4 &&
+			strings.Contains(out, "alex: ok") && strings.Contains(out, "sam: ok") &&
+			strings.Count(out, "; 2 fetched") == 2
+	}, d)
 	t.Logf("fetchsecure status:\n%s", out)
-	if r.Code != 0 || !strings.Contains(out, "daemon running") || strings.Count(out, "IDLE") != 4 ||
-		!strings.Contains(out, "alex: ok") || !strings.Contains(out, "2 fetched") {
-		t.Errorf("status while running:\n%s", r)
-	}
 	if m := statusJSON(t, w.sub("status", "--json")); m["running"] != true || m["mode"] != "daemon" {
 		t.Errorf("status --json: %v", m)
 	}

@@ -247,6 +247,9 @@ func TestShutdownAbandonsFetches(t *testing.T) {
 	if err != nil || st.Mode != "daemon" || len(st.Accounts) != 1 {
 		t.Fatalf("status after shutdown: %+v, %v", st, err)
 	}
+	if a := st.Accounts[0]; a.Busy || a.LastError != "" || a.Failures != 0 {
+		t.Errorf("an abandoned fetch is recorded as a failure: %+v", a)
+	}
 }
 
 func eventuallyT(t *testing.T, what string, cond func() bool) {

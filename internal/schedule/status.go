@@ -138,6 +138,16 @@ func recordResult(as *state.AccountStatus, r *run.Result, now time.Time) {
 	as.LastSuccess, as.LastError, as.ErrorKind, as.Failures = now, "", "", 0
 }
 
+// recordInterrupted enters what a fetch abandoned at shutdown delivered, without
+// calling the attempt a success or a failure.
+func recordInterrupted(as *state.AccountStatus, r *run.Result) {
+	as.Busy = false
+	for _, f := range r.Folders {
+		as.Folder(f.Folder).Fetched += f.Delivered
+		as.Fetched += f.Delivered
+	}
+}
+
 // oneLine flattens an error for the status file (joined errors have several lines).
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")

@@ -135,8 +135,12 @@ func (w *worker) fetch(ctx context.Context, folders []string, poll bool) bool {
 	}
 	res := w.d.fetch(ctx, w.cfg, a, w.env)
 	w.d.limit.release()
+	if ctx.Err() != nil { // shutting down: not a failure of the account
+		w.d.book.account(w.a.Name, func(as *state.AccountStatus) { recordInterrupted(as, res) })
+		return false
+	}
 	w.finished(res, poll)
-	return ctx.Err() == nil
+	return true
 }
 
 // finished schedules what comes next after a fetch, logs, records and notifies.
