@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/config"
@@ -96,4 +98,23 @@ func TestNotifierRunsTheCommand(t *testing.T) {
 	if again, _ := os.ReadFile(out); string(again) != string(got) {
 		t.Error("a notification without new mail")
 	}
+}
+
+// FuzzSender: whatever a From: header holds (it comes from the server), what is shown
+// on the desktop is short, valid UTF-8 and free of control characters.
+func FuzzSender(f *testing.F) {
+	for _, s := range []string{"Ann <a@x>", `=?UTF-8?Q?J=C3=BCrgen?= <j@x>`, "\x1b[31mred\x07", "=?x?B?////?=", `"a\"b" <c@d>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, from string) {
+		got := sender(from)
+		if !utf8.ValidString(got) || utf8.RuneCountInString(got) > 60 {
+			t.Fatalf("sender(%q) = %q", from, got)
+		}
+		for _, r := range got {
+			if unicode.IsControl(r) {
+				t.Fatalf("sender(%q) = %q holds a control character", from, got)
+			}
+		}
+	})
 }
