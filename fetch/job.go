@@ -65,8 +65,12 @@ type FolderReport struct {
 	Seeded     int   // marked as handled without delivery (Job.Seed)
 	Elapsed    time.Duration
 	Warnings   []string
+	Senders    []string // From: of the first messages delivered (at most MaxSenders)
 	Err        error
 }
+
+// MaxSenders bounds FolderReport.Senders: enough for a desktop notification.
+const MaxSenders = 5
 
 // Run fetches every folder of the job from src. One folder's failure does not stop
 // the others unless the session itself is broken. The error joins the folders' errors.

@@ -62,6 +62,8 @@ func init() {
 		"trust-host":         {trustHostCommand, "show an SSH tunnel's host key and add it to known_hosts"},
 		"import-fetchmailrc": {importCommand, "translate a .fetchmailrc into a fetchsecure config"},
 		"seed":               {seedCommand, "mark the mail now on the servers as already delivered"},
+		"status":             {statusCommand, "show each account's last fetch, last error and next poll (--json)"},
+		"wake":               {wakeCommand, "make the running daemon poll every account now"},
 		"version":            {versionCommand, "print the version"},
 		"help":               {helpCommand, "show this help"},
 	}

@@ -2,48 +2,86 @@ package trace
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
+	"log/syslog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
-
-	"github.com/fetchsecure/fetchsecure/internal/secret"
+	"time"
 )
 
 func TestFormats(t *testing.T) {
-	for _, tc := range []struct {
-		format Format
-		want   string
+	for _, c := range []struct {
+		o    Options
+		want string // regexp
 	}{
-		{Human, "fetchsecure: warning: disk almost full (account=work free=\"1 MB\")\n"},
-		{Journal, "<4>disk almost full (account=work free=\"1 MB\")\n"},
+		{Options{Format: Human, Level: slog.LevelInfo}, `^fetchsecure: warning: fetch failed \(account=work err="no route"\)\n$`},
+		{Options{Format: Human, Level: slog.LevelInfo, Time: true}, `^\d\d:\d\d:\d\d fetchsecure: warning: fetch failed \(account=work`},
+		{Options{Format: Journal, Level: slog.LevelInfo}, `^<4>fetch failed \(account=work err="no route"\)\n$`},
+		{Options{Format: JSON, Level: slog.LevelInfo}, `^\{"time":.*"level":"WARN","msg":"fetch failed","account":"work","err":"no route"\}\n$`},
 	} {
 		var b bytes.Buffer
-		log := New(&b, tc.format, slog.LevelInfo).With("account", "work")
-		log.Warn("disk almost full", "free", "1 MB")
-		log.Debug("not shown")
-		if b.String() != tc.want {
-			t.Errorf("format %d: %q, want %q", tc.format, b.String(), tc.want)
+		NewWith(&b, c.o).With("account", "work").Warn("fetch failed", "err", "no route")
+		if !regexp.MustCompile(c.want).Match(b.Bytes()) {
+			t.Errorf("format %v (time %v): %q does not match %s", c.o.Format, c.o.Time, b.String(), c.want)
 		}
 	}
 }
 
-func TestSecretsNeverPrinted(t *testing.T) {
-	for _, f := range []Format{Human, JSON, Journal} {
-		var b bytes.Buffer
-		New(&b, f, slog.LevelDebug).Info("login", "password", secret.Secret("hunter2"))
-		if strings.Contains(b.String(), "hunter2") {
-			t.Errorf("format %d printed the secret: %s", f, b.String())
-		}
+func TestUnderJournal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("JOURNAL_STREAM", "")
+	if UnderJournal(f) {
+		t.Error("under the journal without JOURNAL_STREAM")
+	}
+	t.Setenv("JOURNAL_STREAM", fmt.Sprintf("%d:%d", st.Dev, st.Ino))
+	if !UnderJournal(f) {
+		t.Error("not under the journal although JOURNAL_STREAM names the stream")
+	}
+	if UnderJournal(os.Stdin) {
+		t.Error("another stream taken for the journal's (a child's redirected stderr)")
 	}
 }
 
-func TestParseFormat(t *testing.T) {
-	for in, want := range map[string]Format{"": Human, "text": Human, "json": JSON, "journal": Journal} {
-		if got, err := ParseFormat(in); err != nil || got != want {
-			t.Errorf("ParseFormat(%q) = %v, %v", in, got, err)
-		}
+// TestSyslog: records reach a syslog socket with facility mail and their level's
+// severity, on one line.
+func TestSyslog(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := ParseFormat("xml"); err == nil {
-		t.Error("ParseFormat(xml) must fail")
+	defer conn.Close()
+	w, err := syslog.Dial("unixgram", sock, syslog.LOG_MAIL|syslog.LOG_INFO, "fetchsecure")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	log := slog.New(&handler{sys: w, level: slog.LevelInfo, mu: new(sync.Mutex)})
+	log.Error("cannot write\nthe state", "account", "work")
+	buf := make([]byte, 1024)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(buf[:n])
+	// Facility mail (2) × 8 + severity err (3) = 19.
+	if !strings.HasPrefix(got, "<19>") || !strings.Contains(got, "cannot write the state (account=work)") {
+		t.Errorf("syslog received %q", got)
 	}
 }
