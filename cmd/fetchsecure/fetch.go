@@ -46,7 +46,7 @@ func fetchCommand(args []string, stdout, stderr io.Writer) int {
 	signal.Ignore(syscall.SIGUSR1) // a `fetchsecure wake` aimed at a daemon must not kill a --once run
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	out := newOutput(stdout, stderr, g.quiet)
+	out := newOutput(stdout, stderr, g.quiet, g.verbose)
 	env := &run.Env{Log: log, Progress: out.progress}
 	if isTerminal(os.Stdin) && isTerminal(os.Stderr) {
 		env.Interactive, env.Prompt = true, promptPassword

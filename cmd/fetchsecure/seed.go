@@ -59,7 +59,7 @@ func seed(cfg *config.Config, g *globals, only []string, stdout, stderr io.Write
 			}
 		}
 	}
-	return newOutput(io.Discard, stderr, g.quiet).results(results)
+	return newOutput(io.Discard, stderr, g.quiet, false).results(results)
 }
 
 func hasAccount(cfg *config.Config, name string) bool {
