@@ -39,6 +39,8 @@ func init() {
 	subcommands = map[string]subcommand{
 		"check":      {checkCommand, "validate the configuration and print every problem"},
 		"trust-host": {trustHostCommand, "show an SSH tunnel's host key and add it to known_hosts"},
+		"password":   {passwordCommand, "store (set) or remove (delete) an account's password in the OS keyring"},
+		"oauth":      {oauthCommand, "sign in to an OAuth2 account once (login), or forget its tokens (logout)"},
 		"version":    {versionCommand, "print the version"},
 		"help":       {helpCommand, "show this help"},
 	}

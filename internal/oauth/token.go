@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/fetchsecure/fetchsecure/internal/config"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 	"github.com/fetchsecure/fetchsecure/internal/secret"
 )
@@ -113,4 +114,25 @@ func (c *Client) update(r *record, tok *oauth2.Token) {
 		r.Expiry = tok.Expiry.Round(0).UTC()
 	}
 	r.ClientID, r.TokenURL = c.o.ClientID, c.p.tokenURL
+}
+
+// AccessToken returns a valid access token for account a (see Client.AccessToken).
+func AccessToken(ctx context.Context, a *config.Account) (string, error) {
+	c, err := New(a)
+	if err != nil {
+		return "", err
+	}
+	tok, err := c.AccessToken(ctx)
+	return tok.Reveal(), err
+}
+
+// Forget drops account a's stored access token, best effort (see Client.Forget).
+func Forget(a *config.Account) {
+	c, err := New(a)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c.Forget(ctx)
 }
