@@ -29,7 +29,7 @@ type Netrc struct {
 func (n *Netrc) lookup() (Secret, error) {
 	b, fi, err := readNetrc(n.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s does not exist: %w", n.Path, ErrNotStored)
+		return "", &notStoredError{n.Path + " does not exist"}
 	}
 	if err != nil {
 		return "", fail.Wrap(fail.Config, fmt.Errorf("netrc: %w", err))
@@ -45,7 +45,7 @@ func (n *Netrc) lookup() (Secret, error) {
 		return "", insecure
 	}
 	if !found {
-		return "", fmt.Errorf("%s has no password for machine %s login %s: %w", n.Path, n.Machine, n.Login, ErrNotStored)
+		return "", &notStoredError{fmt.Sprintf("%s has no password for machine %s login %s", n.Path, n.Machine, n.Login)}
 	}
 	return Secret(e.password), nil
 }
@@ -85,3 +85,9 @@ func netrcExposed(path string, fi os.FileInfo) error {
 	}
 	return nil
 }
+
+// notStoredError says where the secret is not; it matches ErrNotStored.
+type notStoredError struct{ msg string }
+
+func (e *notStoredError) Error() string        { return e.msg }
+func (e *notStoredError) Is(target error) bool { return target == ErrNotStored }

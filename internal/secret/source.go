@@ -90,6 +90,9 @@ func (s Source) Resolve(ctx context.Context) (Secret, error) {
 		v, err = KeyringGet(ctx, KeyringService, s.Account)
 	case s.Netrc != nil:
 		v, err = s.Netrc.lookup()
+		if s.Netrc.Auto && Missing(err) {
+			err = fmt.Errorf("%w, and %v", ErrNoSource, err)
+		}
 	default:
 		err = ErrNoSource
 	}
