@@ -134,3 +134,58 @@ func countProcesses(t *testing.T, name string) int {
 	}
 	return n
 }
+
+// On a terminal, a password stored nowhere is asked for, without echo. The terminal
+// is a pseudo-terminal from script(1); the password is typed only once the prompt is
+// shown, as a person would.
+func TestPromptOnTerminal(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) (util-linux) is not installed")
+	}
+	w := newCronWorld(t)
+	w.dc.Append(t, "alex", "INBOX", []byte("Subject: asked\r\n\r\nbody\r\n"))
+	w.writeConfig(noPassword(w.imapAccount("work")))
+	cmd := exec.Command(scriptBin, "-qfec", w.bin+" --once -c "+w.config, "/dev/null")
+	cmd.Env = append(os.Environ(), w.env...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	transcript := make(chan string, 1)
+	go func() {
+		var seen strings.Builder
+		buf := make([]byte, 4096)
+		typed := false
+		for {
+			n, err := out.Read(buf)
+			seen.Write(buf[:n])
+			if !typed && strings.Contains(seen.String(), "Password for alex@127.0.0.1 (account work): ") {
+				time.Sleep(time.Second) // the prompt comes just before echo is turned off
+				in.Write([]byte(password + "\r"))
+				typed = true
+			}
+			if err != nil {
+				transcript <- seen.String()
+				return
+			}
+		}
+	}()
+	var got string
+	select {
+	case got = <-transcript:
+	case <-time.After(time.Minute):
+		t.Fatal("no end of the session within a minute")
+	}
+	if err := cmd.Wait(); err != nil || len(w.delivered()) != 1 || strings.Contains(got, password) {
+		t.Errorf("exit %v, %d delivered; terminal showed:\n%s", err, len(w.delivered()), got)
+	}
+}

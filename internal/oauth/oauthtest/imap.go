@@ -23,6 +23,7 @@ type IMAPServer struct {
 
 	mu     sync.Mutex
 	tokens []string // every token presented, accepted or not
+	mechs  []string // the mechanism of each
 }
 
 // StartIMAP serves user's mailbox (INBOX created) on 127.0.0.1, over TLS if tlsCfg is
@@ -59,6 +60,13 @@ func (s *IMAPServer) Tokens() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.tokens...)
+}
+
+// Mechanisms returns the SASL mechanism of each token presented.
+func (s *IMAPServer) Mechanisms() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.mechs...)
 }
 
 // Append adds a message to INBOX.
@@ -105,15 +113,16 @@ func (s *bearerSession) AuthenticateMechanisms() []string { return s.mechs }
 func (s *bearerSession) Authenticate(mech string) (sasl.Server, error) {
 	for _, m := range s.mechs {
 		if m == mech {
-			return &bearerServer{mech: mech, check: s.check}, nil
+			return &bearerServer{mech: mech, check: func(user, token string) bool { return s.check(mech, user, token) }}, nil
 		}
 	}
 	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "mechanism not offered"}
 }
 
-func (s *bearerSession) check(user, token string) bool {
+func (s *bearerSession) check(mech, user, token string) bool {
 	s.srv.mu.Lock()
 	s.srv.tokens = append(s.srv.tokens, token)
+	s.srv.mechs = append(s.srv.mechs, mech)
 	s.srv.mu.Unlock()
 	if user != s.name || !s.valid(token) {
 		return false
