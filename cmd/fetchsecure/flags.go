@@ -45,13 +45,21 @@ func parse(name string, args []string, stderr io.Writer, g *globals, withOnce bo
 		extra(fs)
 	}
 	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil, 0, false
+	// Flags may come after positional arguments too (`import-fetchmailrc FILE -o OUT`):
+	// parse, keep the first positional argument, and go on with the rest.
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, 0, false
+			}
+			return nil, 2, false
 		}
-		return nil, 2, false
+		args = fs.Args()
+		if len(args) == 0 || args[0] == "--" {
+			return append(rest, args...), 0, true
+		}
+		rest, args = append(rest, args[0]), args[1:]
 	}
-	return fs.Args(), 0, true
 }
 
 func (g *globals) logger(stderr io.Writer) (*slog.Logger, error) {

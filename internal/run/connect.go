@@ -21,10 +21,13 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 	if err != nil {
 		return nil, fetch.Envelope{}, err
 	}
+	log := env.Log.With("account", a.Name)
+	log.Debug("connecting", "server", fmt.Sprintf("%s:%d", a.Host, a.Port), "tls", a.TLS.String(), "via", via(a))
 	conn, err := env.Dialer.Dial(ctx, ep)
 	if err != nil {
 		return nil, fetch.Envelope{}, fmt.Errorf("connect to %s: %w", a.Host, err)
 	}
+	log.Debug("connected", "security", conn.Describe())
 	password := func(ctx context.Context) (string, error) { return password(ctx, a, env) }
 	envelope := fetch.Envelope{Account: a.Name, Server: a.Host, Protocol: a.Protocol.String()}
 	var src fetch.Source
@@ -49,6 +52,16 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 	}
 	envelope.Security = security(conn, ep)
 	return src, envelope, nil
+}
+
+func via(a *config.Account) string {
+	switch {
+	case a.Tunnel != nil:
+		return "ssh tunnel " + a.Tunnel.Name
+	case len(a.TunnelCommand) > 0:
+		return "command " + a.TunnelCommand[0]
+	}
+	return "direct"
 }
 
 // endpoint translates the account's connection settings for package tunnel.
