@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/fetchsecure/fetchsecure/internal/config"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
 
@@ -25,7 +26,11 @@ func (c *Client) deviceLogin(ctx context.Context, opts LoginOptions) (*oauth2.To
 	ctx = c.withHTTP(ctx)
 	da, err := conf.DeviceAuth(ctx)
 	if err != nil {
-		return nil, c.tokenError(ctx, "start the device login", err, conf.ClientSecret)
+		err = c.tokenError(ctx, "start the device login", err, conf.ClientSecret)
+		if c.o.Provider == config.Google {
+			err = fail.Hint(fail.KindOf(err), err, "Google allows no mail scope in its device flow: use --browser")
+		}
+		return nil, err
 	}
 	fmt.Fprintf(opts.Out, "To sign in to account %s as %s, open\n\n    %s\n\nand enter the code\n\n    %s\n\n",
 		c.account, c.user, da.VerificationURI, da.UserCode)
