@@ -64,6 +64,8 @@ func init() {
 		"seed":               {seedCommand, "mark the mail now on the servers as already delivered"},
 		"status":             {statusCommand, "show each account's last fetch, last error and next poll (--json)"},
 		"wake":               {wakeCommand, "make the running daemon poll every account now"},
+		"password":           {passwordCommand, "store (set) or remove (delete) an account's password in the OS keyring"},
+		"oauth":              {oauthCommand, "sign in to an OAuth2 account once (login), or forget its tokens (logout)"},
 		"version":            {versionCommand, "print the version"},
 		"help":               {helpCommand, "show this help"},
 	}

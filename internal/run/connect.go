@@ -10,6 +10,8 @@ import (
 	"github.com/fetchsecure/fetchsecure/fetch/pop3"
 	"github.com/fetchsecure/fetchsecure/internal/config"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/oauth"
+	"github.com/fetchsecure/fetchsecure/internal/secret"
 	"github.com/fetchsecure/fetchsecure/tunnel"
 )
 
@@ -43,6 +45,9 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 		src, err = newPOP3(ctx, conn, a, ep, password, env)
 	}
 	if err != nil {
+		if a.OAuth != nil && fail.KindOf(err) == fail.Auth {
+			oauth.Forget(a) // refused before its time: refresh it next time
+		}
 		return nil, envelope, err
 	}
 	envelope.Security = security(conn, ep)
@@ -105,16 +110,20 @@ func security(conn *tunnel.Conn, ep tunnel.Endpoint) string {
 	return d
 }
 
-// password resolves the account's secret, prompting on a terminal if none is set.
+// password resolves the account's secret: the OAuth2 access token, or the password,
+// asked for on a terminal if it is stored nowhere (secret.Missing).
 func password(ctx context.Context, a *config.Account, env *Env) (string, error) {
+	if a.OAuth != nil {
+		return oauth.AccessToken(ctx, a)
+	}
 	src := a.Password
 	if a.Auth == config.AuthOAuth2 {
 		src = a.Token
 	}
-	if src.IsZero() && env.Prompt != nil {
+	s, err := src.Resolve(ctx)
+	if secret.Missing(err) && env.Prompt != nil && a.Auth != config.AuthOAuth2 {
 		return env.Prompt(fmt.Sprintf("Password for %s@%s (account %s): ", a.User, a.Host, a.Name))
 	}
-	s, err := src.Resolve(ctx)
 	if err != nil {
 		return "", fail.Hint(fail.KindOf(err), fmt.Errorf("account %s: %w", a.Name, err), fail.HintOf(err))
 	}
