@@ -27,6 +27,9 @@ func (j *Job) folder(ctx context.Context, src Source, fr *FolderReport, remainin
 	if err != nil {
 		return err
 	}
+	if j.Seed {
+		return run.seed(refs)
+	}
 	refs = run.limitCount(refs, remaining)
 	err = run.fetchAll(ctx, refs)
 	if derr := run.deletePending(ctx); err == nil {
@@ -57,7 +60,7 @@ func (r *folderRun) warn(format string, args ...any) {
 	r.mu.Lock()
 	r.fr.Warnings = append(r.fr.Warnings, msg)
 	r.mu.Unlock()
-	r.Log.Warn(msg, "account", r.Account, "folder", r.fr.Folder)
+	r.Log.Warn(msg, "folder", r.fr.Folder)
 }
 
 // validity notices a changed UIDVALIDITY (RFC 9051 §2.3.1.1): every UID the state
@@ -108,8 +111,7 @@ func (r *folderRun) recover() error {
 		return nil
 	}
 	r.fr.Recovered = len(st.Done)
-	r.Log.Info("settled deliveries of an interrupted run", "account", r.Account,
-		"folder", r.fr.Folder, "delivered", len(st.Done), "to_redo", len(st.Retry))
+	r.Log.Info("settled deliveries of an interrupted run", "folder", r.fr.Folder, "delivered", len(st.Done), "to_redo", len(st.Retry))
 	// Retried IMAP UIDs lie above the high-water mark (their batch never settled), so
 	// the listing finds them again.
 	return r.State.Settle(r.fr.Folder, st)
@@ -129,6 +131,8 @@ func (r *folderRun) list(ctx context.Context) ([]Ref, error) {
 		return nil, err
 	}
 	r.fr.New = len(refs)
+	r.Log.Debug("listed new messages", "folder", r.fr.Folder, "new", len(refs),
+		"since", r.f.Since(), "retry", len(r.f.Retry()))
 	var gone []state.Key
 	if r.pop3() {
 		gone = r.f.Vanished()
@@ -144,6 +148,18 @@ func (r *folderRun) list(ctx context.Context) ([]Ref, error) {
 		}
 	}
 	return refs, r.State.Forget(r.fr.Folder, gone)
+}
+
+// seed records refs as handled without delivering them, and without deleting them:
+// Delete is false, so keep = false applies only to mail fetched from now on.
+func (r *folderRun) seed(refs []Ref) error {
+	st := state.Settlement{}
+	for _, ref := range refs {
+		st.Done = append(st.Done, keyFor(ref))
+		st.Since = max(st.Since, ref.UID)
+	}
+	r.fr.Seeded = len(refs)
+	return r.State.Settle(r.fr.Folder, st)
 }
 
 // limitCount applies max_messages.
@@ -178,6 +194,7 @@ func (r *folderRun) deletePending(ctx context.Context) error {
 	for i, k := range keys {
 		refs[i] = Ref{UID: k.UID, UIDL: k.UIDL, Size: -1}
 	}
+	r.Log.Debug("deleting delivered messages", "folder", r.fr.Folder, "count", len(refs))
 	err := r.mb.Delete(ctx, refs)
 	if err == nil {
 		err = r.mb.Commit(ctx)

@@ -40,6 +40,9 @@ func (r *folderRun) settle(b *batch) error {
 func (r *folderRun) countDelivery(it item) {
 	r.fr.Delivered++
 	r.fr.Bytes += it.bytes
+	if it.from != "" && len(r.fr.Senders) < MaxSenders {
+		r.fr.Senders = append(r.fr.Senders, it.from)
+	}
 }
 
 func (r *folderRun) countFailure(it item) {

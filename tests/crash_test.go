@@ -91,7 +91,7 @@ func crashProcmail(w *world) crashTarget {
 	procmail := needProgram(w.t, "procmail")
 	dir := w.tempDir("pm")
 	box := filepath.Join(dir, "Maildir")
-	rc := writeFile(w.t, filepath.Join(dir, "rc"), fmt.Sprintf(
+	rc := fixture(w.t, filepath.Join(dir, "rc"), fmt.Sprintf(
 		"SHELL=/bin/sh\nLOGFILE=%s/log\nDEFAULT=%s/\n:0 Wic\n| sleep 0.01\n", dir, box))
 	return crashTarget{line: fmt.Sprintf("mda = [%q, \"-t\", \"-m\", %q]", procmail, rc),
 		read:   func() [][]byte { return rawMaildir(w.t, box) },

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,13 +37,17 @@ func newWorld(t *testing.T) *world {
 // account returns a config account table for Dovecot's IMAPS port; extra lines
 // override or add keys.
 func (w *world) imapAccount(name string, extra ...string) string {
+	ca := w.dc.CA
+	if ca == nil { // a Dovecot without TLS: any CA will do, the client refuses first
+		ca = testlib.NewCA(w.t)
+	}
 	lines := []string{
 		fmt.Sprintf("[account.%s]", name),
 		`protocol = "imap"`,
 		`host = "127.0.0.1"`,
 		fmt.Sprintf("port = %d", w.dc.IMAPS),
 		`tls = "tls"`,
-		fmt.Sprintf("ca_file = %q", w.dc.CA.File),
+		fmt.Sprintf("ca_file = %q", ca.File),
 		`user = "alex"`,
 		fmt.Sprintf("password = %q", password),
 		fmt.Sprintf("maildir = %q", w.maildir),
@@ -50,9 +55,17 @@ func (w *world) imapAccount(name string, extra ...string) string {
 	return override(lines, extra)
 }
 
-// override replaces keys of lines by those in extra and appends new ones.
+// override replaces keys of lines by those in extra and appends new ones; "-key"
+// removes a key.
 func override(lines, extra []string) string {
 	for _, e := range extra {
+		if key, ok := strings.CutPrefix(e, "-"); ok {
+			lines = slices.DeleteFunc(lines, func(l string) bool {
+				k, _, _ := strings.Cut(l, "=")
+				return strings.TrimSpace(k) == key
+			})
+			continue
+		}
 		key, _, _ := strings.Cut(e, "=")
 		key = strings.TrimSpace(key)
 		replaced := false

@@ -2,34 +2,29 @@ package tests
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/fetchsecure/fetchsecure/internal/testlib"
 )
 
-// imapTo is imapAccount with another delivery target: target is the line that takes
-// the place of `maildir = ...`, e.g. `mbox = "/tmp/x/inbox"`.
+// imapTo is imapAccount with another delivery target: target is the line (or lines)
+// that take the place of `maildir = ...`, e.g. `mbox = "/tmp/x/inbox"`.
 func (w *world) imapTo(name, target string, extra ...string) string {
-	acct := w.imapAccount(name, extra...)
-	return strings.Replace(acct, fmt.Sprintf("maildir = %q\n", w.maildir), target+"\n", 1)
+	return w.imapAccount(name, append([]string{"-maildir", target}, extra...)...)
 }
 
 // corpus is the nasty corpus with a small attachment, so that every target test stays
 // quick; the 20 MB attachment runs in TestIMAPKeepModeByteExact.
 func corpus() [][]byte { return messages(testlib.NastyWith(256 << 10)) }
 
-// writeFile writes a test fixture (mode 0600: procmail and maildrop refuse rc files
-// others may write).
-func writeFile(t *testing.T, path, body string) string {
+// fixture writes a test fixture of mode 0600 (procmail and maildrop refuse rc files
+// others may write) and returns its path.
+func fixture(t *testing.T, path, body string) string {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, body, 0o600)
 	return path
 }
 

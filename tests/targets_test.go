@@ -91,7 +91,7 @@ func TestMDAProcmail(t *testing.T) {
 	}
 	tg := target{
 		line: func(mode string) string {
-			path := writeFile(t, filepath.Join(out, mode+".rc"), rc[mode])
+			path := fixture(t, filepath.Join(out, mode+".rc"), rc[mode])
 			// -m: a general-purpose filter that never touches the system mailbox.
 			return fmt.Sprintf(`mda = [%q, "-t", "-m", "SENDER=%%F", "RECIPIENT=%%T", %q]`, procmail, path)
 		},
@@ -118,7 +118,7 @@ func TestMDAMaildrop(t *testing.T) {
 	}
 	tg := target{
 		line: func(mode string) string {
-			path := writeFile(t, filepath.Join(out, mode+".filter"), filter[mode])
+			path := fixture(t, filepath.Join(out, mode+".filter"), filter[mode])
 			return fmt.Sprintf(`mda = [%q, %q]`, maildrop, path)
 		},
 		read: func() [][]byte { return testlib.Contents(testlib.ReadMaildir(t, box)) },

@@ -61,6 +61,7 @@ type Source struct {
 	opts Options
 	tc   fetch.TimeoutConn // nil if the connection has no watchdog
 	buf  []byte            // CRLF conversion buffer, reused for every message
+	idle idleState         // new-mail notifications for a Watcher (idle.go)
 }
 
 // New starts a session on conn: greeting, STARTTLS if asked, authentication.
@@ -95,7 +96,7 @@ func (s *Source) start(ctx context.Context) error {
 
 // greet reads the greeting, running STARTTLS first if asked.
 func (s *Source) greet() error {
-	opts := &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{}}
+	opts := &imapclient.Options{UnilateralDataHandler: s.idle.handler()}
 	if s.opts.StartTLS != nil {
 		opts.TLSConfig = s.opts.StartTLS
 		c, err := imapclient.NewStartTLS(s.conn, opts)
