@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fetchsecure/fetchsecure/internal/fail"
 	"github.com/fetchsecure/fetchsecure/internal/state"
 )
 
@@ -147,6 +148,11 @@ func (r *folderRun) commitEach(ctx context.Context, b *batch) error {
 	for i := range b.items {
 		it := &b.items[i]
 		if it.staged == nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil { // stopping: the rest waits for the next run
+			it.staged.Discard()
+			it.staged, it.err = nil, fail.Wrap(fail.Temporary, err)
 			continue
 		}
 		next := []state.Intent{intentOf(*it)}

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -94,5 +95,31 @@ func TestCutMidMessageIsNeverPublished(t *testing.T) {
 	r.sink.lenient = false
 	if reports, err = r.run(false); err != nil || reports[0].Delivered != 2 || len(box.msgs) != 0 {
 		t.Fatalf("rerun: %+v err=%v, %d left on the server", reports[0], err, len(box.msgs))
+	}
+}
+
+// TestBlindSinkStopsAtCancel: when the run is stopped (SIGTERM) in the middle of a batch
+// for an MDA, the rest of the batch is neither handed over nor journaled one by one; it
+// is retried next run, and nothing is lost.
+func TestBlindSinkStopsAtCancel(t *testing.T) {
+	box := newBox(1, 6)
+	r := newRig(t, map[string]*memMailbox{"INBOX": box})
+	r.sink.blind = true
+	ctx, cancel := context.WithCancel(context.Background())
+	r.sink.onPublish = func(total int) {
+		if total == 2 {
+			cancel()
+		}
+	}
+	if _, err := r.runCtx(ctx, false); err == nil {
+		t.Fatal("a stopped run reported no error")
+	}
+	if r.sink.published != 2 {
+		t.Fatalf("%d messages handed over after the stop, want 2", r.sink.published)
+	}
+	r.sink.onPublish = nil
+	reports, err := r.run(false)
+	if err != nil || reports[0].Doubtful != 0 || len(r.sink.copies()) != 6 || len(box.msgs) != 0 {
+		t.Fatalf("rerun: %+v err=%v, %d delivered, %d left", reports[0], err, len(r.sink.copies()), len(box.msgs))
 	}
 }

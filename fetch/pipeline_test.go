@@ -35,6 +35,11 @@ func newRig(t *testing.T, boxes map[string]*memMailbox) *rig {
 
 func (r *rig) run(keep bool, mod ...func(*Job)) ([]*FolderReport, error) {
 	r.t.Helper()
+	return r.runCtx(context.Background(), keep, mod...)
+}
+
+func (r *rig) runCtx(ctx context.Context, keep bool, mod ...func(*Job)) ([]*FolderReport, error) {
+	r.t.Helper()
 	st, err := state.Open(r.dir)
 	if err != nil {
 		r.t.Fatal(err)
@@ -54,7 +59,7 @@ func (r *rig) run(keep bool, mod ...func(*Job)) ([]*FolderReport, error) {
 	for _, m := range mod {
 		m(j)
 	}
-	return j.Run(context.Background(), r.src)
+	return j.Run(ctx, r.src)
 }
 
 func TestKeepModeFetchesEachMessageOnce(t *testing.T) {

@@ -246,3 +246,5 @@ func (m *Mbox) removeStale() {
 // batches. (Check answers Unknown only when the mbox was replaced by another file
 // after a crash, or for a receipt older than the records are kept.)
 func (m *Mbox) VerifiesDelivery() {}
+
+var _ fetch.Verifier = (*Mbox)(nil)
