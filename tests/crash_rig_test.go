@@ -233,3 +233,25 @@ func (w *world) imapCrashAccount(target string, limit int, p *cutProxy) string {
 	}
 	return w.imapTo("crash", target, extra...)
 }
+
+// waitForOrphans waits until no process has marker in its command line: MDAs that a
+// killed fetchsecure left running finish their delivery before the test looks at the
+// target, and none outlives the test.
+func waitForOrphans(t *testing.T, marker string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		n := 0
+		lines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range lines {
+			if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(marker)) {
+				n++
+			}
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d processes running %s did not finish", n, marker)
+		}
+	}
+}

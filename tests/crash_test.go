@@ -65,6 +65,8 @@ type crashTarget struct {
 	read func() [][]byte
 	// expect is what the target holds for a message as the server stores it.
 	expect func([]byte) []byte
+	// mda is a string in the MDA's command line, to wait for MDAs a kill orphaned.
+	mda string
 }
 
 func crashMaildir(w *world) crashTarget {
@@ -93,7 +95,7 @@ func crashProcmail(w *world) crashTarget {
 	box := filepath.Join(dir, "Maildir")
 	rc := fixture(w.t, filepath.Join(dir, "rc"), fmt.Sprintf(
 		"SHELL=/bin/sh\nLOGFILE=%s/log\nDEFAULT=%s/\n:0 Wic\n| sleep 0.01\n", dir, box))
-	return crashTarget{line: fmt.Sprintf("mda = [%q, \"-t\", \"-m\", %q]", procmail, rc),
+	return crashTarget{line: fmt.Sprintf("mda = [%q, \"-t\", \"-m\", %q]", procmail, rc), mda: rc,
 		read:   func() [][]byte { return rawMaildir(w.t, box) },
 		expect: testlib.ExpectIMAP}
 }
@@ -145,6 +147,9 @@ func (c *crashCase) run(t *testing.T) {
 		s.proxy.setCutting(false)
 	}
 	s.untilDone(false)
+	if s.tg.mda != "" {
+		waitForOrphans(t, s.tg.mda)
+	}
 	s.check(t)
 	t.Logf("%d messages, %d runs (exit codes %v), %d kills %v, %d cuts, %d reported as maybe delivered twice, %v (%v in runs)",
 		len(s.sent), s.runs, s.exits, s.kills, s.phases, s.cuts(), len(s.doubted),

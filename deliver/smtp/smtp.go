@@ -12,8 +12,10 @@
 //
 // # The transaction
 //
-// A Publish batch uses one connection, with RSET between messages; a connection that
-// breaks is dialed again for the next message. The client greets with LHLO or EHLO
+// Messages go over one connection, with RSET between them, kept from one Publish to
+// the next until Close (the pipeline hands over one message per Publish, see below); a
+// connection that breaks, or that the server closed while idle, is dialed again for the
+// next message. The client greets with LHLO or EHLO
 // (Options.Hostname). MAIL FROM is the address of the message's first Return-Path field,
 // or the null path <> when there is none, it is <>, or it is not a plausible address (a
 // Return-Path written by a hostile server must not become an SMTP command argument).
@@ -42,7 +44,8 @@
 // again, which can duplicate it, but never loses it.
 //
 // Staging works as in package deliver/mda: a private spool file per message (package
-// deliver/spool), and Check answers fetch.Unknown.
+// deliver/spool), and Check answers fetch.Unknown, so the pipeline publishes one message
+// at a time and a crash leaves at most one in doubt (docs/design.md).
 package smtp
 
 import (
