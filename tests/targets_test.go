@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,10 +102,14 @@ func TestMDAProcmail(t *testing.T) {
 	exerciseTarget(t, w, tg, `deliver_to = "alex"`)
 }
 
-// TestMDAMaildrop delivers through Courier's maildrop with a private filter file.
+// TestMDAMaildrop delivers through Courier's maildrop with a private filter file. It
+// is optional (the CI image installs procmail, not maildrop): without it, it skips.
 func TestMDAMaildrop(t *testing.T) {
 	t.Parallel()
-	maildrop := needProgram(t, "maildrop")
+	maildrop, err := exec.LookPath("maildrop")
+	if err != nil {
+		t.Skip("maildrop is not installed (apt-get install maildrop)")
+	}
 	w := newWorld(t)
 	out := w.tempDir("md")
 	box := filepath.Join(out, "Maildir")
