@@ -37,7 +37,7 @@ func (s *Source) login(ctx context.Context) error {
 		err = s.c.Login(s.opts.User, pass).Wait()
 	}
 	if err != nil {
-		return authError(s.opts.User, err)
+		return s.authError(err)
 	}
 	s.opts.Log.Debug("IMAP logged in", "user", s.opts.User)
 	return nil
@@ -45,10 +45,11 @@ func (s *Source) login(ctx context.Context) error {
 
 // authError classifies a failed login. Only a NO is a verdict on the credentials;
 // [UNAVAILABLE] and the like say "try later", anything else broke the session.
-func authError(user string, err error) error {
+func (s *Source) authError(err error) error {
+	user := s.opts.User
 	var ie *imap.Error
 	if !errors.As(err, &ie) {
-		return fail.Wrap(fail.Temporary, fmt.Errorf("login as %q: %w", user, err))
+		return s.cmdError(fmt.Sprintf("login as %q", user), err)
 	}
 	msg := fmt.Errorf("the server refused the login of %q: %s", user, strings.TrimSpace(ie.Text))
 	switch ie.Code {
@@ -59,8 +60,4 @@ func authError(user string, err error) error {
 		return fail.Wrap(fail.Protocol, msg)
 	}
 	return fail.Hint(fail.Auth, msg, "check user and password (or password_command) for this account")
-}
-
-func containsPreauth(err error) bool {
-	return strings.Contains(strings.ToUpper(err.Error()), "PREAUTH")
 }
