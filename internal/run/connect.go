@@ -33,7 +33,7 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 			StartTLS: startTLS(ep), TLS: ep.Mode == tunnel.ModeTLS,
 			PlaintextOK: plaintextOK(a), AllowPreauth: len(a.TunnelCommand) > 0,
 			User: a.User, Password: password, Auth: a.Auth.String(), Keep: a.Keep,
-			Log: env.Log.With("account", a.Name),
+			Log: env.Log.With("account", a.Name), MaxLine: a.MaxLine,
 		})
 	default:
 		envelope.Protocol = "POP3"
@@ -115,7 +115,7 @@ func newPOP3(ctx context.Context, conn *tunnel.Conn, a *config.Account, ep tunne
 	defer stop()
 	c, err := pop3.New(conn, pop3.Options{
 		StartTLS: startTLS(ep), PlaintextOK: plaintextOK(a), Auth: a.Auth.String(),
-		NoUIDL: a.POP3NoUIDL.String(), Logger: env.Log.With("account", a.Name),
+		NoUIDL: a.POP3NoUIDL.String(), Logger: env.Log.With("account", a.Name), MaxLine: a.MaxLine,
 	})
 	if err != nil {
 		return nil, err

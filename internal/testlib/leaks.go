@@ -22,7 +22,7 @@ func CheckGoroutines(t testing.TB) {
 	}
 	t.Cleanup(func() {
 		var left []string
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(leakWait); ; time.Sleep(20 * time.Millisecond) {
 			left = left[:0]
 			for _, g := range goroutines() {
 				if !before[goroutineID(g)] && !ignoredGoroutine(g) {
@@ -38,6 +38,9 @@ func CheckGoroutines(t testing.TB) {
 		}
 	})
 }
+
+// leakWait is how long CheckGoroutines waits for goroutines to end.
+var leakWait = 10 * time.Second
 
 // goroutines returns the stack of every goroutine but the caller's.
 func goroutines() []string {

@@ -86,6 +86,9 @@ type Config struct {
 
 	// Hook, if set, sees every command line before the server handles it.
 	Hook Hook
+	// OnConnect, if set, runs before the greeting: returning Hangup closes the
+	// connection (after a half greeting, a stall), Handled skips the greeting.
+	OnConnect func(s *Session) Action
 }
 
 // Hook inspects a command and may answer it, fault the session or pass it on.

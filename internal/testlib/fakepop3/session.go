@@ -73,7 +73,9 @@ func (s *Session) Wire(n int) []byte {
 }
 
 func (s *Session) run() {
-	s.greet()
+	if !s.connect() {
+		return
+	}
 	for {
 		if s.bw.Buffered() > 0 && s.br.Buffered() == 0 {
 			s.flush()
@@ -89,6 +91,22 @@ func (s *Session) run() {
 			return
 		}
 	}
+}
+
+// connect runs OnConnect and sends the greeting; false ends the session.
+func (s *Session) connect() bool {
+	action := Continue
+	if h := s.srv.cfg.OnConnect; h != nil {
+		action = h(s)
+	}
+	switch action {
+	case Hangup:
+		s.bw.Flush()
+		return false
+	case Continue:
+		s.greet()
+	}
+	return true
 }
 
 func (s *Session) flush() {
