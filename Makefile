@@ -33,5 +33,11 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# Every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m for a long run). make test
+# replays the committed seed corpora instead; see .ci/fuzz.
+FUZZTIME ?= 1m
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
+
 clean:
 	rm -rf bin demo
