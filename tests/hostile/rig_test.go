@@ -43,11 +43,13 @@ type hcase struct {
 
 	runs []want // one per run, in order; default: one clean run
 
-	delivered   string   // keys delivered after all runs ("1 2 3", "uid-1"); "-" = none; "" = unchecked
-	remaining   string   // keys left on the server after all runs; "" = unchecked
-	placeholder string   // keys delivered as a size-limit placeholder
-	warn        []string // words some warning or log line must hold
-	maxAlloc    int64    // bytes a run may allocate (TotalAlloc); default 48 MiB
+	delivered   string         // keys delivered after all runs ("1 2 3", "uid-1"); "-" = none; "" = unchecked
+	remaining   string         // keys left on the server after all runs; "" = unchecked
+	placeholder string         // keys delivered as a size-limit placeholder
+	warn        []string       // words some warning or log line must hold
+	maxAlloc    int64          // bytes a run may allocate (TotalAlloc); default 48 MiB
+	setup       func(w *world) // prepares the local files before the first run
+	ownModes    bool           // setup chose modes of its own: do not check them
 	after       func(t *testing.T, w *world)
 }
 
@@ -74,6 +76,7 @@ type world struct {
 	orig    map[string][]byte // the server's messages by key: "3", "Lists:3", "uid-1"
 	maildir string
 	config  string
+	sshKey  string // the identity file of the SSH tunnel, if any
 	logs    *bytes.Buffer
 	errs    []string // every error and warning text of every run
 }
@@ -83,6 +86,9 @@ func runCase(t *testing.T, c hcase) {
 	t.Run(c.name, func(t *testing.T) {
 		testlib.CheckGoroutines(t)
 		w := newWorld(t, &c)
+		if c.setup != nil {
+			c.setup(w)
+		}
 		for i, wnt := range w.runs() {
 			w.runOnce(i+1, wnt)
 		}
@@ -252,6 +258,7 @@ func (w *world) sshTunnel() string {
 	if err := os.WriteFile(kh, []byte(s.KnownHostsLine()), 0o600); err != nil {
 		w.t.Fatal(err)
 	}
+	w.sshKey = key.Path
 	return fmt.Sprintf("[tunnel.bastion]\nhost = %q\nport = %d\nuser = %q\nidentity_file = %q\nknown_hosts = %q\n",
 		s.Host, s.Port, s.User, key.Path, kh)
 }
