@@ -207,6 +207,27 @@ func TestIMAP(t *testing.T) {
 	}
 }
 
+// TestIMAPCutAtEveryCommand drops the connection instead of answering each command
+// the client sends, in plaintext, TLS and STARTTLS sessions: the run fails (or, at
+// LOGOUT, has already finished), nothing is lost or delivered twice, and the next run
+// completes the work.
+func TestIMAPCutAtEveryCommand(t *testing.T) {
+	for _, mode := range []string{"none", "tls", "starttls"} {
+		for _, verb := range []string{"STARTTLS", "CAPABILITY", "LOGIN", "SELECT", "UID FETCH", "UID STORE", "UID EXPUNGE", "LOGOUT"} {
+			if verb == "STARTTLS" && mode != "starttls" {
+				continue
+			}
+			first := refused(fail.Temporary)
+			if verb == "LOGOUT" {
+				first = ok()
+			}
+			runCase(t, hcase{name: mode + "-cut-at-" + strings.ReplaceAll(verb, " ", "-"), tls: mode,
+				imap: hook(fakeimap.OnSession(1, fakeimap.ReplyAndHangup(verb, ""))),
+				runs: []want{first, ok()}, delivered: "1 2 3", remaining: "-"})
+		}
+	}
+}
+
 // greeting replaces the server's greeting.
 func greeting(g string) func(*world, *fakeimap.Config) {
 	return func(w *world, c *fakeimap.Config) { c.Greeting = g }

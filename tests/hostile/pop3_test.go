@@ -92,6 +92,29 @@ func TestPOP3(t *testing.T) {
 	}
 }
 
+// TestPOP3CutAtEveryCommand drops the connection instead of answering each command
+// the client sends, with implicit TLS and with STLS: the run fails, nothing is
+// deleted without delivery (DELE only counts after QUIT), and the next run completes
+// the work.
+func TestPOP3CutAtEveryCommand(t *testing.T) {
+	for _, mode := range []string{"tls", "starttls"} {
+		for _, line := range []string{"STLS", "CAPA", "USER", "PASS", "UIDL", "LIST", "RETR 1", "RETR 3", "DELE 1", "QUIT"} {
+			if line == "STLS" && mode != "starttls" {
+				continue
+			}
+			match := line
+			runCase(t, hcase{name: mode + "-cut-at-" + strings.ReplaceAll(line, " ", "-"), proto: "pop3", tls: mode,
+				pop3: pop3Hook(pop3Session(1, func(s *fakepop3.Session, c fakepop3.Command) fakepop3.Action {
+					if c.Verb == match || c.Line == match {
+						return fakepop3.Hangup
+					}
+					return fakepop3.Continue
+				})),
+				runs: []want{refused(fail.Temporary), ok()}, delivered: "uid-1 uid-2 uid-3", remaining: "-"})
+		}
+	}
+}
+
 func pop3Hook(h fakepop3.Hook) func(*world, *fakepop3.Config) {
 	return func(w *world, c *fakepop3.Config) { c.Hook = h }
 }
