@@ -237,7 +237,7 @@ func (w *world) writeConfig() {
 		lines = append(lines, `tunnel = "bastion"`)
 	}
 	body := fmt.Sprintf("state_dir = %q\ntimeout = \"10s\"\n\n", filepath.Join(w.dir, "state")) +
-		override(lines, w.c.extra) + "\n" + strings.Join(tables, "\n")
+		testlib.ConfigTable(lines, w.c.extra) + "\n" + strings.Join(tables, "\n")
 	body = strings.ReplaceAll(body, "%PIN%", testlib.SPKIPin(w.cert.Leaf))
 	if strings.Contains(body, "%OTHERPIN%") {
 		body = strings.ReplaceAll(body, "%OTHERPIN%", testlib.SPKIPin(testlib.SelfSigned(w.t).Leaf))
@@ -261,24 +261,6 @@ func (w *world) sshTunnel() string {
 	w.sshKey = key.Path
 	return fmt.Sprintf("[tunnel.bastion]\nhost = %q\nport = %d\nuser = %q\nidentity_file = %q\nknown_hosts = %q\n",
 		s.Host, s.Port, s.User, key.Path, kh)
-}
-
-// override replaces keys of lines by those in extra and appends new ones.
-func override(lines, extra []string) string {
-	for _, e := range extra {
-		key, _, _ := strings.Cut(e, "=")
-		key = strings.TrimSpace(key)
-		replaced := false
-		for i, l := range lines {
-			if k, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == key {
-				lines[i], replaced = e, true
-			}
-		}
-		if !replaced {
-			lines = append(lines, e)
-		}
-	}
-	return strings.Join(lines, "\n") + "\n"
 }
 
 // runOnce loads the config and fetches the account with the real pipeline: the

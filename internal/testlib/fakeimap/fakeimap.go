@@ -46,6 +46,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fetchsecure/fetchsecure/internal/testlib/fakenet"
 )
 
 // Config describes the server. The zero value serves an empty INBOX to user "user"
@@ -120,15 +122,11 @@ type Command struct {
 // Server is a running fake IMAP server.
 type Server struct {
 	cfg   Config
-	ln    net.Listener
-	done  chan struct{}
-	wg    sync.WaitGroup
+	net   *fakenet.Listener
 	mu    sync.Mutex
 	boxes map[string]*Folder
 	order []string // folder names in config order
 	cmds  []Command
-	conns map[net.Conn]bool
-	count int
 }
 
 // Start starts a server on 127.0.0.1:0 that stops when tb's test ends.
@@ -137,19 +135,12 @@ func Start(tb testing.TB, cfg Config) *Server {
 	if cfg.User == "" && cfg.Password == "" {
 		cfg.User, cfg.Password = "user", "secret"
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("fakeimap: listen: %v", err)
-	}
-	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{}), conns: map[net.Conn]bool{},
-		boxes: map[string]*Folder{}}
+	s := &Server{cfg: cfg, net: fakenet.Listen(tb, cfg.TLS), boxes: map[string]*Folder{}}
 	s.addFolder(inbox(cfg))
 	for _, f := range cfg.Folders {
 		s.addFolder(f)
 	}
-	s.wg.Add(1)
-	go s.accept()
-	tb.Cleanup(s.Close)
+	s.net.Serve(func(conn net.Conn, id int) { newSession(s, conn, id).run() })
 	return s
 }
 
@@ -192,67 +183,17 @@ func folderKey(name string) string {
 }
 
 // Addr is the server's host:port.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.net.Addr() }
 
 // Port is the server's TCP port.
-func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
-
-func (s *Server) accept() {
-	defer s.wg.Done()
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.count++
-		id := s.count
-		s.conns[conn] = true
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.serve(conn, id)
-	}
-}
-
-func (s *Server) serve(conn net.Conn, id int) {
-	defer s.wg.Done()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, conn)
-		s.mu.Unlock()
-		conn.Close()
-	}()
-	if s.cfg.TLS != nil {
-		conn = tls.Server(conn, s.cfg.TLS)
-	}
-	newSession(s, conn, id).run()
-}
+func (s *Server) Port() int { return s.net.Port() }
 
 // Close stops the server: it closes the listener and every connection, ends stalls
 // and waits for all goroutines. It is safe to call more than once.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		s.mu.Unlock()
-		return
-	default:
-	}
-	close(s.done)
-	s.ln.Close()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
+func (s *Server) Close() { s.net.Close() }
 
 // Sessions is the number of connections accepted so far.
-func (s *Server) Sessions() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.count
-}
+func (s *Server) Sessions() int { return s.net.Sessions() }
 
 // Commands returns every command received so far, in order.
 func (s *Server) Commands() []Command {

@@ -9,6 +9,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/fetchsecure/fetchsecure/internal/testlib/fakenet"
 )
 
 // errHangup ends a session.
@@ -18,7 +20,7 @@ var errHangup = errors.New("hang up")
 type Session struct {
 	srv      *Server
 	conn     net.Conn
-	cut      *cutter
+	cut      *fakenet.Cutter
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	id       int
@@ -33,7 +35,7 @@ type Session struct {
 
 func newSession(srv *Server, conn net.Conn, id int) *Session {
 	s := &Session{srv: srv, conn: conn, id: id, tls: srv.cfg.TLS != nil}
-	s.cut = &cutter{conn: conn, left: -1}
+	s.cut = &fakenet.Cutter{Conn: conn, Left: -1}
 	s.br = bufio.NewReader(conn)
 	s.bw = bufio.NewWriterSize(s.cut, 64<<10)
 	return s
@@ -82,14 +84,14 @@ func (s *Session) WriteRepeat(chunk []byte, n int64) int64 {
 // answering. Call it from a Hook (then return Hangup) or from Render.
 func (s *Session) Stall() {
 	s.bw.Flush()
-	<-s.srv.done
+	<-s.srv.net.Done()
 }
 
 // CutAfter makes the connection close after n more bytes have been written: return
 // Continue from the Hook and the server's own reply is cut short.
 func (s *Session) CutAfter(n int) {
 	s.bw.Flush()
-	s.cut.left = n
+	s.cut.Left = n
 }
 
 // StartTLS runs the server side of the TLS handshake now (after the hook wrote its
@@ -103,7 +105,7 @@ func (s *Session) StartTLS() error {
 		return err
 	}
 	s.conn, s.tls = tconn, true
-	s.cut.conn = tconn
+	s.cut.Conn = tconn
 	s.br.Reset(tconn)
 	return nil
 }
@@ -235,22 +237,4 @@ func (s *Session) tagged(status, text string) error {
 
 func (s *Session) untagged(text string) {
 	s.bw.WriteString("* " + text + "\r\n")
-}
-
-// cutter writes to conn and closes it after left bytes (left < 0: no limit).
-type cutter struct {
-	conn net.Conn
-	left int
-}
-
-func (c *cutter) Write(p []byte) (int, error) {
-	if c.left < 0 || len(p) <= c.left {
-		if c.left >= 0 {
-			c.left -= len(p)
-		}
-		return c.conn.Write(p)
-	}
-	n, _ := c.conn.Write(p[:c.left])
-	c.conn.Close()
-	return n, errHangup
 }
