@@ -136,40 +136,48 @@ func (w *world) runs() []want {
 	return w.c.runs
 }
 
-func (w *world) serverTLS() *tls.Config { return w.cert.TLSConfig() }
-
 func (w *world) startServer() {
 	if w.c.proto == "pop3" {
-		cfg := fakepop3.Config{Messages: w.msgs, User: "user", Password: password, Pipelining: true}
-		switch w.c.tls {
-		case "tls":
-			cfg.TLS = w.serverTLS()
-		case "starttls":
-			cfg.STLS = w.serverTLS()
-		}
-		if w.c.pop3 != nil {
-			w.c.pop3(w, &cfg)
-		}
-		w.pop3 = fakepop3.Start(w.t, cfg)
-		w.orig = map[string][]byte{}
-		for i, m := range cfg.Messages {
-			uidl := fmt.Sprintf("uid-%d", i+1)
-			if i < len(cfg.UIDLs) {
-				uidl = cfg.UIDLs[i]
-			}
-			if _, dup := w.orig[uidl]; !dup { // the client must take the first
-				w.orig[uidl] = m
-			}
-		}
-		return
+		w.startPOP3()
+	} else {
+		w.startIMAP()
 	}
-	cfg := fakeimap.Config{Messages: w.msgs, User: "user", Password: password}
+}
+
+// serverTLS returns the server's TLS configuration for implicit TLS and for STARTTLS;
+// the one the case does not use is nil.
+func (w *world) serverTLS() (implicit, starttls *tls.Config) {
 	switch w.c.tls {
 	case "tls":
-		cfg.TLS = w.serverTLS()
+		return w.cert.TLSConfig(), nil
 	case "starttls":
-		cfg.StartTLS = w.serverTLS()
+		return nil, w.cert.TLSConfig()
 	}
+	return nil, nil
+}
+
+func (w *world) startPOP3() {
+	cfg := fakepop3.Config{Messages: w.msgs, User: "user", Password: password, Pipelining: true}
+	cfg.TLS, cfg.STLS = w.serverTLS()
+	if w.c.pop3 != nil {
+		w.c.pop3(w, &cfg)
+	}
+	w.pop3 = fakepop3.Start(w.t, cfg)
+	w.orig = map[string][]byte{}
+	for i, m := range cfg.Messages {
+		uidl := fmt.Sprintf("uid-%d", i+1)
+		if i < len(cfg.UIDLs) {
+			uidl = cfg.UIDLs[i]
+		}
+		if _, dup := w.orig[uidl]; !dup { // the client must take the first
+			w.orig[uidl] = m
+		}
+	}
+}
+
+func (w *world) startIMAP() {
+	cfg := fakeimap.Config{Messages: w.msgs, User: "user", Password: password}
+	cfg.TLS, cfg.StartTLS = w.serverTLS()
 	if w.c.imap != nil {
 		w.c.imap(w, &cfg)
 	}
