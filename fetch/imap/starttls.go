@@ -51,6 +51,11 @@ func (s *Source) startTLS() (*tls.Conn, error) {
 	if err := tc.Handshake(); err != nil {
 		return nil, handshakeError(err)
 	}
+	// Let a connection that can record it (tunnel.Conn) know, so that the trace
+	// header names the protection: "STARTTLS TLS1.3".
+	if r, ok := s.conn.(interface{ StartedTLS(tls.ConnectionState) }); ok {
+		r.StartedTLS(tc.ConnectionState())
+	}
 	return tc, nil
 }
 

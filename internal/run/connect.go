@@ -42,7 +42,7 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 	if err != nil {
 		return nil, envelope, err
 	}
-	envelope.Security = security(conn, ep)
+	envelope.Security = security(conn)
 	return src, envelope, nil
 }
 
@@ -83,14 +83,9 @@ func plaintextOK(a *config.Account) bool {
 	return a.TLS == config.NoTLS && (a.Tunnel != nil || len(a.TunnelCommand) > 0 || config.IsLoopback(a.Host))
 }
 
-// security describes how the session is protected, for the Received: header.
-func security(conn *tunnel.Conn, ep tunnel.Endpoint) string {
-	d := conn.Describe()
-	if ep.Mode == tunnel.ModeStartTLS {
-		d = "STARTTLS " + d
-	}
-	return d
-}
+// security describes how the session is protected, for the Received: header. The
+// protocol clients record a successful STARTTLS/STLS on the conn ("STARTTLS TLS1.3").
+func security(conn *tunnel.Conn) string { return conn.Describe() }
 
 // password resolves the account's secret, prompting on a terminal if none is set.
 func password(ctx context.Context, a *config.Account, env *Env) (string, error) {

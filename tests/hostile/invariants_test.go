@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -40,6 +41,25 @@ func (w *world) checkInvariants() {
 	}
 	w.checkSets(got, remaining)
 	w.checkTexts()
+	w.checkProtection(got)
+}
+
+// protection finds how the trace header says the session was protected.
+var protection = regexp.MustCompile(`with (?:IMAP|POP3) \(([^)]*)\)`)
+
+// checkProtection: the trace header tells the truth about the session's protection.
+func (w *world) checkProtection(got map[string][]testlib.Delivered) {
+	want := map[string]string{"tls": "TLS1.3", "starttls": "STARTTLS TLS1.3", "none": "plaintext"}[w.c.tls]
+	if w.c.ssh {
+		want = "SSH tunnel via bastion"
+	}
+	for k, ms := range got {
+		for _, m := range ms {
+			if p := protection.FindSubmatch(m.Data); p == nil || string(p[1]) != want {
+				w.t.Errorf("message %s: the trace header says the session was protected by %q, want %q", k, p, want)
+			}
+		}
+	}
 }
 
 // checkContent: every delivered message is the server's message, byte for byte
