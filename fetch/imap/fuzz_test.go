@@ -110,6 +110,8 @@ func serveFuzz(conn net.Conn, listing bool, data []byte, sent *atomic.Pointer[[]
 				return
 			}
 			io.WriteString(conn, tag+" OK done\r\n")
+		case "LOGIN": // with the capabilities, as Dovecot does, so go-imap does not ask again
+			io.WriteString(conn, tag+" OK [CAPABILITY IMAP4rev1 UIDPLUS] logged in\r\n")
 		case "LOGOUT":
 			io.WriteString(conn, "* BYE\r\n"+tag+" OK done\r\n")
 			return

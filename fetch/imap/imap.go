@@ -176,6 +176,21 @@ func (s *Source) busy() func() {
 	return func() { s.tc.Arm(false) }
 }
 
+// awaitDecoder waits until go-imap's reader goroutine has stopped, after a literal
+// failed to read (the connection broke inside it). go-imap releases that goroutine as
+// soon as the read fails, yet its FetchCommand.Next and Close read the literal again
+// to discard it: done while the goroutine still runs, both touch the same
+// bufio.Reader, a data race in go-imap (beta.8). The goroutine stops by itself, since
+// nothing can be parsed while the literal is open; the wait is bounded all the same.
+func (s *Source) awaitDecoder() {
+	select {
+	case <-s.c.Closed():
+	case <-time.After(30 * time.Second):
+		s.abort()
+		<-s.c.Closed()
+	}
+}
+
 // abort drops the connection without a goodbye.
 func (s *Source) abort() {
 	if s.c != nil {

@@ -147,6 +147,11 @@ func (m *mailbox) stream(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Re
 				if err := fn(ref, newLFReader(body, m.s.buf)); err != nil {
 					return err
 				}
+				if body.failed {
+					// The connection broke inside the message; cmd.Close reports it.
+					m.s.awaitDecoder()
+					return nil
+				}
 				ok = false
 			}
 		}
@@ -202,8 +207,9 @@ func (m *mailbox) Commit(ctx context.Context) error {
 // size: a message cut short must never look complete (go-imap's literal reader is an
 // io.LimitReader, which reports a clean EOF when the connection ends early).
 type exactReader struct {
-	r    io.Reader
-	left int64
+	r      io.Reader
+	left   int64
+	failed bool // the literal could not be read to its end
 }
 
 func (e *exactReader) Read(p []byte) (int, error) {
@@ -211,6 +217,9 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	e.left -= int64(n)
 	if err == io.EOF && e.left > 0 {
 		err = fmt.Errorf("the message ended %d bytes early: %w", e.left, io.ErrUnexpectedEOF)
+	}
+	if err != nil && err != io.EOF {
+		e.failed = true
 	}
 	return n, err
 }

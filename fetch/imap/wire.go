@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
@@ -55,8 +56,9 @@ type wire struct {
 	fetch   bool   // the current response is "* n FETCH"
 	err     error  // sticky: returned once out is drained
 
-	violation error // why wire refused the stream, or nil
-	readErr   error // the connection's read error, or nil
+	mu        sync.Mutex // guards violation and readErr: errorOf runs on another goroutine
+	violation error      // why wire refused the stream, or nil
+	readErr   error      // the connection's read error, or nil
 }
 
 // newWire wraps conn; r reads conn (it may hold bytes already read from it).
@@ -85,7 +87,8 @@ func (w *wire) Read(p []byte) (int, error) {
 		if err == io.EOF {
 			err = fmt.Errorf("the connection ended %d bytes before the end of a message: %w", w.lit, io.ErrUnexpectedEOF)
 		}
-		w.readErr, w.err, w.lit = err, err, 0
+		w.failed(nil, err)
+		w.err, w.lit = err, 0
 		if n == 0 {
 			return 0, err
 		}
@@ -107,7 +110,8 @@ func (w *wire) segment() error {
 		case err == bufio.ErrBufferFull:
 			continue
 		case err != nil:
-			w.out, w.readErr = w.line, err
+			w.out = w.line
+			w.failed(nil, err)
 			return err
 		}
 		break
@@ -162,8 +166,20 @@ func (w *wire) literal() error {
 }
 
 func (w *wire) refuse(err error) error {
-	w.violation = err
+	w.failed(err, nil)
 	return fail.Wrap(fail.Protocol, err)
+}
+
+// failed records a violation or a read error; the first of each is kept.
+func (w *wire) failed(violation, readErr error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.violation == nil {
+		w.violation = violation
+	}
+	if w.readErr == nil {
+		w.readErr = readErr
+	}
 }
 
 // literalHeader finds "{digits}" at the end of a line, before an optional space and
@@ -244,15 +260,18 @@ func isBody(before []byte, name string) bool {
 // stream (fail.Protocol), or go-imap could not parse what the server sent
 // (fail.Protocol: an unknown response, a malformed one). err is go-imap's error.
 func (w *wire) errorOf(what string, err error) error {
+	w.mu.Lock()
+	violation, readErr := w.violation, w.readErr
+	w.mu.Unlock()
 	switch {
-	case w.violation != nil:
-		return fail.Hint(fail.Protocol, fmt.Errorf("%s: %w", what, w.violation),
+	case violation != nil:
+		return fail.Hint(fail.Protocol, fmt.Errorf("%s: %w", what, violation),
 			"the server sent something no mail server should; fetchsecure stopped reading it")
-	case errors.Is(w.readErr, io.EOF):
+	case errors.Is(readErr, io.EOF):
 		return fail.Hint(fail.Temporary, fmt.Errorf("%s: the server closed the connection", what),
 			"fetchsecure will try again; nothing it did not deliver was deleted")
-	case w.readErr != nil && !errors.Is(w.readErr, net.ErrClosed):
-		return fail.Wrap(fail.Temporary, fmt.Errorf("%s: %w", what, w.readErr))
+	case readErr != nil && !errors.Is(readErr, net.ErrClosed):
+		return fail.Wrap(fail.Temporary, fmt.Errorf("%s: %w", what, readErr))
 	case isClosed(err):
 		return fail.Wrap(fail.Temporary, fmt.Errorf("%s: %w", what, err))
 	}
