@@ -119,7 +119,7 @@ func TestFaults(t *testing.T) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(time.Minute))
 	io.WriteString(conn, "a LOGIN user secret\r\nb SELECT INBOX\r\nc UID FETCH 1 BODY.PEEK[]\r\n")
-	got, _ := io.ReadAll(conn) // until the server cuts the connection
+	got, _ := io.ReadAll(conn)                               // until the server cuts the connection
 	head, body, _ := strings.Cut(string(got), "c UID FETCH") // no tagged reply for c
 	if !strings.Contains(head, "b OK") || body != "" {
 		t.Fatalf("session before the cut: %q", got)
