@@ -17,6 +17,7 @@ type item struct {
 	id        string // Message-ID hash, "" if none
 	duplicate bool   // handled without delivery: its Message-ID was delivered before
 	keepOrig  bool   // a placeholder was delivered; the original stays on the server
+	from      string // From: header, for FolderReport.Senders
 	err       error  // not staged: retry next run
 	bytes     int64
 }
@@ -112,7 +113,8 @@ func (r *folderRun) stage(ctx context.Context, ref Ref, body io.Reader) item {
 	if err != nil {
 		return item{ref: ref, err: fmt.Errorf("message %s: %w", keyOf(ref), err)}
 	}
-	return item{ref: ref, staged: staged, id: state.MessageID(sn.header("Message-Id")), bytes: sn.n}
+	return item{ref: ref, staged: staged, id: state.MessageID(sn.header("Message-Id")), bytes: sn.n,
+		from: sn.header("From")}
 }
 
 // errGrew is returned by capReader.

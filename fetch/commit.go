@@ -71,6 +71,7 @@ func (r *folderRun) commit(ctx context.Context, b *batch) error {
 		return err
 	}
 	errs := r.Sink.Publish(ctx, staged)
+	r.Log.Debug("batch published", "folder", r.fr.Folder, "messages", len(staged))
 	j := 0
 	for i := range b.items {
 		if it := &b.items[i]; it.staged != nil {

@@ -27,6 +27,9 @@ func (j *Job) folder(ctx context.Context, src Source, fr *FolderReport, remainin
 	if err != nil {
 		return err
 	}
+	if j.Seed {
+		return run.seed(refs)
+	}
 	refs = run.limitCount(refs, remaining)
 	err = run.fetchAll(ctx, refs)
 	if derr := run.deletePending(ctx); err == nil {
@@ -118,6 +121,8 @@ func (r *folderRun) list(ctx context.Context) ([]Ref, error) {
 		return nil, err
 	}
 	r.fr.New = len(refs)
+	r.Log.Debug("listed new messages", "folder", r.fr.Folder, "new", len(refs),
+		"since", r.f.Since(), "retry", len(r.f.Retry()))
 	var gone []state.Key
 	if r.pop3() {
 		gone = r.f.Vanished()
@@ -133,6 +138,18 @@ func (r *folderRun) list(ctx context.Context) ([]Ref, error) {
 		}
 	}
 	return refs, r.State.Forget(r.fr.Folder, gone)
+}
+
+// seed records refs as handled without delivering them, and without deleting them:
+// Delete is false, so keep = false applies only to mail fetched from now on.
+func (r *folderRun) seed(refs []Ref) error {
+	st := state.Settlement{}
+	for _, ref := range refs {
+		st.Done = append(st.Done, keyFor(ref))
+		st.Since = max(st.Since, ref.UID)
+	}
+	r.fr.Seeded = len(refs)
+	return r.State.Settle(r.fr.Folder, st)
 }
 
 // limitCount applies max_messages.
@@ -167,6 +184,7 @@ func (r *folderRun) deletePending(ctx context.Context) error {
 	for i, k := range keys {
 		refs[i] = Ref{UID: k.UID, UIDL: k.UIDL, Size: -1}
 	}
+	r.Log.Debug("deleting delivered messages", "folder", r.fr.Folder, "count", len(refs))
 	err := r.mb.Delete(ctx, refs)
 	if err == nil {
 		err = r.mb.Commit(ctx)

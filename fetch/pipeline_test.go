@@ -209,3 +209,20 @@ func TestMaxMessages(t *testing.T) {
 		t.Fatalf("second run delivered %d, want 6", reports[0].Delivered)
 	}
 }
+
+func TestSeedMarksWithoutDelivering(t *testing.T) {
+	for _, validity := range []uint32{1, 0} {
+		box := newBox(validity, 5)
+		r := newRig(t, map[string]*memMailbox{"INBOX": box})
+		reports, err := r.run(false, func(j *Job) { j.Seed = true })
+		if err != nil || reports[0].Seeded != 5 || len(r.sink.delivered) != 0 || len(box.msgs) != 5 {
+			t.Fatalf("seed: %+v err=%v delivered=%d left=%d", reports[0], err, len(r.sink.delivered), len(box.msgs))
+		}
+		box.msgs[99] = []byte("Subject: later\r\n\r\nx\r\n")
+		box.uidls[99] = "later"
+		reports, _ = r.run(false)
+		if reports[0].Delivered != 1 || len(box.msgs) != 5 {
+			t.Fatalf("after seed: %+v left=%d, want only the new message fetched and deleted", reports[0], len(box.msgs))
+		}
+	}
+}

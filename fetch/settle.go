@@ -40,6 +40,9 @@ func (r *folderRun) settle(b *batch) error {
 func (r *folderRun) countDelivery(it item) {
 	r.fr.Delivered++
 	r.fr.Bytes += it.bytes
+	if it.from != "" && len(r.fr.Senders) < MaxSenders {
+		r.fr.Senders = append(r.fr.Senders, it.from)
+	}
 	if r.suspects[keyFor(it.ref)] {
 		r.warn("message %s was delivered again after an interrupted run; "+
 			"the target may hold it twice", keyOf(it.ref))

@@ -36,13 +36,17 @@ func newWorld(t *testing.T) *world {
 // account returns a config account table for Dovecot's IMAPS port; extra lines
 // override or add keys.
 func (w *world) imapAccount(name string, extra ...string) string {
+	ca := w.dc.CA
+	if ca == nil { // a Dovecot without TLS: any CA will do, the client refuses first
+		ca = testlib.NewCA(w.t)
+	}
 	lines := []string{
 		fmt.Sprintf("[account.%s]", name),
 		`protocol = "imap"`,
 		`host = "127.0.0.1"`,
 		fmt.Sprintf("port = %d", w.dc.IMAPS),
 		`tls = "tls"`,
-		fmt.Sprintf("ca_file = %q", w.dc.CA.File),
+		fmt.Sprintf("ca_file = %q", ca.File),
 		`user = "alex"`,
 		fmt.Sprintf("password = %q", password),
 		fmt.Sprintf("maildir = %q", w.maildir),

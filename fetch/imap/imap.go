@@ -76,6 +76,7 @@ type Source struct {
 	opts Options
 	tc   fetch.TimeoutConn // nil if the connection has no watchdog
 	buf  []byte            // CRLF conversion buffer, reused for every message
+	idle idleState         // new-mail notifications for a Watcher (idle.go)
 }
 
 // New starts a session on conn: greeting, STARTTLS if asked, authentication.
@@ -125,7 +126,7 @@ func (s *Source) greetInTime() error {
 // greet reads the greeting, running STARTTLS first if asked, and starts go-imap on the
 // checked stream.
 func (s *Source) greet() error {
-	opts := &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{}}
+	opts := &imapclient.Options{UnilateralDataHandler: s.idle.handler()}
 	if s.opts.StartTLS != nil {
 		tc, err := s.startTLS()
 		if err != nil {

@@ -44,7 +44,8 @@ type Options struct {
 	// Auth is "auto" (or ""): AUTH PLAIN if the server offers SASL PLAIN, else
 	// USER/PASS; "plain": AUTH PLAIN only; "login" or "user": USER/PASS only; "apop":
 	// APOP only (RFC 1939 §7, needs a timestamp in the greeting; APOP sends no password,
-	// so it is allowed on a plaintext stream).
+	// so it is allowed on a plaintext stream); "oauth2": AUTH OAUTHBEARER or XOAUTH2
+	// with the password argument of Login as the access token.
 	Auth string
 	// NoUIDL decides what a Source does when the server has no UIDL: "" or "refuse"
 	// (a fail.Protocol error), or "fetch-all-and-delete" (list every message under a

@@ -43,6 +43,7 @@ func (a *Account) render(w *writer) {
 	w.source("password", a.Password)
 	w.kv("auth", tomlQuote(a.Auth.String()))
 	w.list("token_command", a.Token.Command)
+	a.OAuth.render(w)
 	if a.Protocol == IMAP {
 		w.list("folders", a.Folders)
 	}
@@ -142,6 +143,13 @@ func (w *writer) source(k string, s secret.Source) {
 		w.list(k+"_command", s.Command)
 	case s.File != "":
 		w.kv(k+"_file", tomlQuote(s.File))
+	case s.Keyring:
+		w.kv(k+"_keyring", "true")
+	case s.Netrc != nil && s.Netrc.Auto:
+		fmt.Fprintf(&w.b, "# %s: from %s (machine %s login %s) if it is there, else asked on a terminal\n",
+			k, s.Netrc.Path, s.Netrc.Machine, s.Netrc.Login)
+	case s.Netrc != nil:
+		w.kv(k+"_netrc", "true")
 	}
 }
 

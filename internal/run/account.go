@@ -41,7 +41,7 @@ func account(ctx context.Context, cfg *config.Config, a *config.Account, env *En
 		Dedupe: a.Dedupe == config.DedupeMessageID, Limit: a.Limit,
 		LimitAction: limitAction(a.LimitAction), MaxMessages: a.MaxMessages,
 		Envelope: envelope, Sink: sink, State: st, Progress: env.Progress,
-		Log: env.Log.With("account", a.Name),
+		Log: env.Log.With("account", a.Name), Seed: env.Seed,
 	}
 	job.Envelope.Received = time.Now()
 	return job.Run(ctx, src)
