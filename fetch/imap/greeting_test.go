@@ -9,24 +9,13 @@ import (
 	"time"
 
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/testlib"
 )
-
-// trickle writes s one byte at a time, each after d, until the connection is closed:
-// a server too slow to finish but never silent long enough for an inactivity timeout
-// (fetchmail CVE-2011-1947 hung on STARTTLS for a week).
-func trickle(conn net.Conn, s string, d time.Duration) {
-	for i := 0; i < len(s); i++ {
-		time.Sleep(d)
-		if _, err := conn.Write([]byte{s[i]}); err != nil {
-			return
-		}
-	}
-}
 
 func TestGreetingTimeoutBoundsATricklingServer(t *testing.T) {
 	for _, starttls := range []*tls.Config{nil, {ServerName: "127.0.0.1"}} {
 		client, server := net.Pipe()
-		go trickle(server, "* OK "+strings.Repeat("slow ", 1000)+"\r\n", 20*time.Millisecond)
+		go testlib.Trickle(server, "* OK "+strings.Repeat("slow ", 1000)+"\r\n", 20*time.Millisecond)
 		_, err := New(context.Background(), client, Options{StartTLS: starttls, PlaintextOK: true,
 			GreetingTimeout: 300 * time.Millisecond})
 		server.Close()
