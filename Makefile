@@ -39,6 +39,12 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# Every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m for a long run). make test
+# replays the committed seed corpora instead; see .ci/fuzz.
+FUZZTIME ?= 1m
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
+
 # The binary, the manual pages and the systemd user units (their ExecStart= pointing
 # at BINDIR). DESTDIR stages the tree for a package.
 install: build

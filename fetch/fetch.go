@@ -71,8 +71,9 @@ type Mailbox interface {
 	// Fetch streams the given messages, calling fn once per message with a reader of
 	// its exact bytes, CRLF turned into LF (a lone CR or LF is left alone). fn must
 	// consume or abandon the reader before returning. Fetch never buffers a whole
-	// message in memory. A message the server does not return is reported as an error
-	// naming it after the others were handed to fn.
+	// message in memory. A message the server does not return is either reported as
+	// an error naming it after the others were handed to fn (POP3), or just not handed
+	// to fn (IMAP: another client may have expunged it); the pipeline warns about it.
 	Fetch(ctx context.Context, refs []Ref, fn func(Ref, io.Reader) error) error
 	// Delete marks messages for deletion. They are gone only once Commit returns nil.
 	// Refs may come from List, or carry only a UID or UIDL (deletions left pending by

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -52,33 +51,7 @@ func (w *world) imapAccount(name string, extra ...string) string {
 		fmt.Sprintf("password = %q", password),
 		fmt.Sprintf("maildir = %q", w.maildir),
 	}
-	return override(lines, extra)
-}
-
-// override replaces keys of lines by those in extra and appends new ones; "-key"
-// removes a key.
-func override(lines, extra []string) string {
-	for _, e := range extra {
-		if key, ok := strings.CutPrefix(e, "-"); ok {
-			lines = slices.DeleteFunc(lines, func(l string) bool {
-				k, _, _ := strings.Cut(l, "=")
-				return strings.TrimSpace(k) == key
-			})
-			continue
-		}
-		key, _, _ := strings.Cut(e, "=")
-		key = strings.TrimSpace(key)
-		replaced := false
-		for i, l := range lines {
-			if k, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == key {
-				lines[i], replaced = e, true
-			}
-		}
-		if !replaced {
-			lines = append(lines, e)
-		}
-	}
-	return strings.Join(lines, "\n") + "\n"
+	return testlib.ConfigTable(lines, extra)
 }
 
 func (w *world) writeConfig(tables ...string) {

@@ -39,7 +39,7 @@ func (w *sshWorld) trustSSHD() {
 }
 
 func (w *sshWorld) tunnel(extra ...string) string {
-	return override([]string{
+	return testlib.ConfigTable([]string{
 		"[tunnel.home]",
 		fmt.Sprintf("host = %q", w.sshd.Host),
 		fmt.Sprintf("port = %d", w.sshd.Port),

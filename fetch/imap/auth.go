@@ -38,7 +38,7 @@ func (s *Source) login(ctx context.Context) error {
 		err = s.c.Login(s.opts.User, pass).Wait()
 	}
 	if err != nil {
-		return authError(s.opts.User, s.opts.Auth, err)
+		return s.authError(err)
 	}
 	s.opts.Log.Debug("IMAP logged in", "user", s.opts.User)
 	return nil
@@ -46,9 +46,10 @@ func (s *Source) login(ctx context.Context) error {
 
 // authError classifies a failed login. Only a NO is a verdict on the credentials;
 // [UNAVAILABLE] and the like say "try later", anything else broke the session.
-func authError(user, auth string, err error) error {
+func (s *Source) authError(err error) error {
+	user := s.opts.User
 	hint := "check user and password (or password_command) for this account"
-	if auth == "oauth2" {
+	if s.opts.Auth == "oauth2" {
 		hint = "the server refused the access token: run `fetchsecure oauth login` for the account again, or check token_command"
 	}
 	// go-sasl's OAUTHBEARER client ends the exchange with this error when the server
@@ -59,7 +60,7 @@ func authError(user, auth string, err error) error {
 	}
 	var ie *imap.Error
 	if !errors.As(err, &ie) {
-		return fail.Wrap(fail.Temporary, fmt.Errorf("login as %q: %w", user, err))
+		return s.cmdError(fmt.Sprintf("login as %q", user), err)
 	}
 	msg := fmt.Errorf("the server refused the login of %q: %s", user, strings.TrimSpace(ie.Text))
 	switch ie.Code {
@@ -70,8 +71,4 @@ func authError(user, auth string, err error) error {
 		return fail.Wrap(fail.Protocol, msg)
 	}
 	return fail.Hint(fail.Auth, msg, hint)
-}
-
-func containsPreauth(err error) bool {
-	return strings.Contains(strings.ToUpper(err.Error()), "PREAUTH")
 }

@@ -131,7 +131,7 @@ func (w *Watcher) examine() error {
 	defer w.s.busy()()
 	data, err := w.s.c.Select(w.folder, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
-		return folderError(w.folder, err)
+		return w.s.folderError(w.folder, err)
 	}
 	w.s.idle.count.Store(data.NumMessages)
 	w.s.opts.Log.Debug("IMAP IDLE watching", "folder", w.folder, "messages", data.NumMessages)

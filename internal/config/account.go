@@ -14,7 +14,7 @@ var accountKeys = []string{"enabled", "protocol", "host", "port", "tls", "tls_se
 	"oauth_auth_url", "oauth_token_url", "oauth_device_url", "oauth_scopes", "oauth_token_store",
 	"folders", "keep", "maildir", "maildir_folders", "mda", "mbox",
 	"lmtp", "smtp", "deliver_to", "add_received", "dedupe", "tunnel", "tunnel_command",
-	"pop3_no_uidl", "timeout", "limit", "limit_action", "max_messages", "poll_interval",
+	"pop3_no_uidl", "timeout", "limit", "limit_action", "max_messages", "max_line_length", "poll_interval",
 	"idle", "idle_timeout", "max_connections", "notify", "notify_command"}
 
 var (

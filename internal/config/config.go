@@ -69,6 +69,7 @@ type Account struct {
 	Limit          int64 // max message size in bytes; 0: no limit
 	LimitAction    LimitAction
 	MaxMessages    int // per run; 0: no limit
+	MaxLine        int // longest reply outside message bodies; 0: the protocol's default
 	PollInterval   time.Duration
 	Idle           bool
 	IdleTimeout    time.Duration

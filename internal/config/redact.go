@@ -70,6 +70,9 @@ func (a *Account) renderBehaviour(w *writer) {
 		w.kv("limit_action", tomlQuote(a.LimitAction.String()))
 	}
 	w.kv("max_messages", fmt.Sprint(a.MaxMessages))
+	if a.MaxLine > 0 {
+		w.kv("max_line_length", fmt.Sprint(a.MaxLine))
+	}
 	w.kv("poll_interval", dur(a.PollInterval))
 	if a.Protocol == IMAP {
 		w.kv("idle", fmt.Sprint(a.Idle))

@@ -38,7 +38,7 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 			StartTLS: startTLS(ep), TLS: ep.Mode == tunnel.ModeTLS,
 			PlaintextOK: plaintextOK(a), AllowPreauth: len(a.TunnelCommand) > 0,
 			User: a.User, Password: password, Auth: a.Auth.String(), Keep: a.Keep,
-			Log: env.Log.With("account", a.Name),
+			Log: env.Log.With("account", a.Name), MaxLine: a.MaxLine,
 		})
 	default:
 		envelope.Protocol = "POP3"
@@ -50,7 +50,7 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 		}
 		return nil, envelope, err
 	}
-	envelope.Security = security(conn, ep)
+	envelope.Security = security(conn)
 	return src, envelope, nil
 }
 
@@ -101,14 +101,9 @@ func plaintextOK(a *config.Account) bool {
 	return a.TLS == config.NoTLS && (a.Tunnel != nil || len(a.TunnelCommand) > 0 || config.IsLoopback(a.Host))
 }
 
-// security describes how the session is protected, for the Received: header.
-func security(conn *tunnel.Conn, ep tunnel.Endpoint) string {
-	d := conn.Describe()
-	if ep.Mode == tunnel.ModeStartTLS {
-		d = "STARTTLS " + d
-	}
-	return d
-}
+// security describes how the session is protected, for the Received: header. The
+// protocol clients record a successful STARTTLS/STLS on the conn ("STARTTLS TLS1.3").
+func security(conn *tunnel.Conn) string { return conn.Describe() }
 
 // password resolves the account's secret: the OAuth2 access token, or the password,
 // asked for on a terminal if it is stored nowhere (secret.Missing).
@@ -137,7 +132,7 @@ func newPOP3(ctx context.Context, conn *tunnel.Conn, a *config.Account, ep tunne
 	defer stop()
 	c, err := pop3.New(conn, pop3.Options{
 		StartTLS: startTLS(ep), PlaintextOK: plaintextOK(a), Auth: a.Auth.String(),
-		NoUIDL: a.POP3NoUIDL.String(), Logger: env.Log.With("account", a.Name),
+		NoUIDL: a.POP3NoUIDL.String(), Logger: env.Log.With("account", a.Name), MaxLine: a.MaxLine,
 	})
 	if err != nil {
 		return nil, err
