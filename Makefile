@@ -4,8 +4,14 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/fetchsecure
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+# systemd looks for user units in /usr/lib/systemd/user and /usr/local/lib/systemd/user;
+# with PREFIX=$HOME/.local set UNITDIR=$HOME/.local/share/systemd/user.
+UNITDIR ?= $(PREFIX)/lib/systemd/user
+UNITS   := fetchsecure.service fetchsecure-once.service fetchsecure.timer
 
-.PHONY: all build demo test unit lint fmt bench bench-deps fuzz install clean
+.PHONY: all build demo test unit lint fmt bench bench-deps fuzz install uninstall man clean
 
 all: build
 
@@ -32,6 +38,32 @@ lint:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+# Every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m for a long run). make test
+# replays the committed seed corpora instead; see .ci/fuzz.
+FUZZTIME ?= 1m
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz
+
+# The binary, the manual pages and the systemd user units (their ExecStart= pointing
+# at BINDIR). DESTDIR stages the tree for a package.
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/fetchsecure
+	install -m 644 docs/man/fetchsecure.1 $(DESTDIR)$(MANDIR)/man1/fetchsecure.1
+	install -m 644 docs/man/fetchsecure.toml.5 $(DESTDIR)$(MANDIR)/man5/fetchsecure.toml.5
+	for u in $(UNITS); do \
+		sed 's|/usr/local/bin/fetchsecure|$(BINDIR)/fetchsecure|g' contrib/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/fetchsecure $(DESTDIR)$(MANDIR)/man1/fetchsecure.1 \
+		$(DESTDIR)$(MANDIR)/man5/fetchsecure.toml.5 $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+
+# Regenerate docs/man from --help and config.example.toml (a test checks they are current).
+man:
+	$(GO) generate ./cmd/fetchsecure
 
 clean:
 	rm -rf bin demo

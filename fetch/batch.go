@@ -17,6 +17,7 @@ type item struct {
 	id        string // Message-ID hash, "" if none
 	duplicate bool   // handled without delivery: its Message-ID was delivered before
 	keepOrig  bool   // a placeholder was delivered; the original stays on the server
+	from      string // From: header, for FolderReport.Senders
 	err       error  // not staged: retry next run
 	bytes     int64
 }
@@ -27,6 +28,7 @@ type item struct {
 type batch struct {
 	refs  []Ref  // what was asked for, in order
 	items []item // what was processed, in the order the server sent it
+	err   error  // why the fetch of the batch stopped early, or nil
 }
 
 // fetchAll fetches refs in batches. Batch k is committed by a second goroutine while
@@ -43,6 +45,7 @@ func (r *folderRun) fetchAll(ctx context.Context, refs []Ref) error {
 	for len(refs) > 0 && fetchErr == nil && fctx.Err() == nil {
 		b := &batch{refs: r.nextBatch(&refs)}
 		fetchErr = r.fetchBatch(fctx, b, total)
+		b.err = fetchErr
 		commits <- b
 	}
 	close(commits)
@@ -91,19 +94,65 @@ func (r *folderRun) fetchBatch(ctx context.Context, b *batch, total int) error {
 	})
 }
 
-// stage copies one message into the sink, noting its Message-ID on the way.
+// stage copies one message into the sink, noting its Message-ID on the way. With a
+// size limit, a message larger than the limit is refused while it streams: the size
+// the server announced may be a lie.
 func (r *folderRun) stage(ctx context.Context, ref Ref, body io.Reader) item {
 	env := r.Envelope
 	env.Folder, env.Ref = r.fr.Folder, ref
-	if h, ok := r.mb.(Hierarchy); ok {
-		env.Delim, env.Prefix = h.Hierarchy()
+	if d, ok := r.mb.(Delimiter); ok {
+		env.Delim = d.Delim()
+	}
+	if n, ok := r.mb.(Namespacer); ok {
+		env.Prefix = n.Prefix()
+	}
+	if r.Limit > 0 && r.LimitAction != LimitFetch {
+		body = &capReader{r: body, left: r.Limit}
 	}
 	sn := newSniffer(body)
 	staged, err := r.Sink.Stage(ctx, &env, sn)
+	if errors.Is(err, errGrew) || errors.Is(sn.err, errGrew) {
+		if err == nil {
+			staged.Discard()
+		}
+		r.warn("message %s announced %d bytes but is larger than the limit of %d: left on the server",
+			keyOf(ref), ref.Size, r.Limit)
+		return item{ref: ref, err: errOverLimit, bytes: -1}
+	}
+	if sn.err != nil {
+		// The connection broke mid-message. Say so rather than what the sink made of
+		// it, and never publish what was read (a sink that kept it would be wrong).
+		if err == nil {
+			staged.Discard()
+		}
+		err = fail.Wrap(fail.Temporary, fmt.Errorf("message %s: reading it from the server: %w", keyOf(ref), sn.err))
+		return item{ref: ref, err: err}
+	}
 	if err != nil {
 		return item{ref: ref, err: fmt.Errorf("message %s: %w", keyOf(ref), err)}
 	}
-	return item{ref: ref, staged: staged, id: state.MessageID(sn.header("Message-Id")), bytes: sn.n}
+	return item{ref: ref, staged: staged, id: state.MessageID(sn.header("Message-Id")), bytes: sn.n,
+		from: sn.header("From")}
+}
+
+// errGrew is returned by capReader.
+var errGrew = errors.New("the message is larger than the size limit")
+
+// capReader fails once more than left bytes were read.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errGrew
+	}
+	n, err := c.r.Read(p[:min(int64(len(p)), c.left+1)])
+	if c.left -= int64(n); c.left < 0 {
+		return n, errGrew
+	}
+	return n, err
 }
 
 // overLimit applies the size limit before a message is fetched.

@@ -71,8 +71,9 @@ type Mailbox interface {
 	// Fetch streams the given messages, calling fn once per message with a reader of
 	// its exact bytes, CRLF turned into LF (a lone CR or LF is left alone). fn must
 	// consume or abandon the reader before returning. Fetch never buffers a whole
-	// message in memory. A message the server does not return is reported as an error
-	// naming it after the others were handed to fn.
+	// message in memory. A message the server does not return is either reported as
+	// an error naming it after the others were handed to fn (POP3), or just not handed
+	// to fn (IMAP: another client may have expunged it); the pipeline warns about it.
 	Fetch(ctx context.Context, refs []Ref, fn func(Ref, io.Reader) error) error
 	// Delete marks messages for deletion. They are gone only once Commit returns nil.
 	// Refs may come from List, or carry only a UID or UIDL (deletions left pending by
@@ -94,20 +95,27 @@ type Envelope struct {
 	Protocol string // "IMAP" or "POP3"
 	Security string // how the session was protected, e.g. "TLS1.3", "SSH tunnel"
 	Folder   string // server folder name, UTF-8
-	// Delim separates the levels of Folder ('/' when 0), and Prefix is the server's
-	// personal namespace prefix (RFC 2342) Folder may start with: "INBOX." with '.'
-	// on Cyrus and Courier, where "INBOX.Lists.go-nuts" is what Dovecot calls
-	// "Lists/go-nuts". Set from the mailbox when it implements Hierarchy.
-	Delim    rune
+	// Delim is the server's hierarchy separator in Folder ('/' or '.', as IMAP LIST
+	// reports it), 0 when the source does not know one (POP3, a flat namespace).
+	Delim rune
+	// Prefix is the server's personal namespace prefix (RFC 2342) when Folder starts
+	// with it: "INBOX." on Cyrus and Courier, which name the folder Dovecot calls
+	// "Lists/go-nuts" "INBOX.Lists.go-nuts"; "" elsewhere.
 	Prefix   string
 	Ref      Ref
 	Received time.Time // when the fetch started
 }
 
-// Hierarchy is implemented by mailboxes of servers with a folder hierarchy (IMAP):
-// the server's hierarchy delimiter and personal namespace prefix, for the Envelope.
-type Hierarchy interface {
-	Hierarchy() (delim rune, prefix string)
+// Delimiter is implemented by a Mailbox that knows its server's hierarchy separator;
+// the pipeline puts it in Envelope.Delim.
+type Delimiter interface {
+	Delim() rune
+}
+
+// Namespacer is implemented by a Mailbox that knows its server's personal namespace
+// prefix; the pipeline puts it in Envelope.Prefix.
+type Namespacer interface {
+	Prefix() string
 }
 
 // Sink is a delivery target. Delivery is two-phase so that the pipeline can journal its
@@ -125,6 +133,16 @@ type Sink interface {
 	// Check reports whether the message behind a receipt journaled by an interrupted
 	// run was delivered.
 	Check(receipt string) (Outcome, error)
+}
+
+// Verifier is implemented by a Sink whose Check tells, after a crash at any instant,
+// which messages of a published batch arrived (a maildir, an mbox). Such a sink is
+// given a whole batch in one Publish (a group commit). Any other sink (an MDA, an LMTP
+// or SMTP server) is given one message at a time, each journaled before and after on
+// its own, so that a crash leaves at most one delivery in doubt (docs/design.md).
+type Verifier interface {
+	// VerifiesDelivery is only a mark; a Sink that has it makes the promise above.
+	VerifiesDelivery()
 }
 
 // Staged is one staged message.

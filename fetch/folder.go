@@ -16,7 +16,7 @@ func (j *Job) folder(ctx context.Context, src Source, fr *FolderReport, remainin
 	if err != nil {
 		return err
 	}
-	run := &folderRun{Job: j, mb: mb, fr: fr, suspects: map[state.Key]bool{}, ids: map[string]struct{}{}}
+	run := &folderRun{Job: j, mb: mb, fr: fr, ids: map[string]struct{}{}}
 	if err := run.validity(); err != nil {
 		return err
 	}
@@ -26,6 +26,9 @@ func (j *Job) folder(ctx context.Context, src Source, fr *FolderReport, remainin
 	refs, err := run.list(ctx)
 	if err != nil {
 		return err
+	}
+	if j.Seed {
+		return run.seed(refs)
 	}
 	refs = run.limitCount(refs, remaining)
 	err = run.fetchAll(ctx, refs)
@@ -42,7 +45,6 @@ type folderRun struct {
 	fr         *FolderReport
 	f          *state.Folder
 	revalidate bool                // UIDVALIDITY changed: recognise old mail by Message-ID
-	suspects   map[state.Key]bool  // may reach the target twice (crash with an MDA target)
 	ids        map[string]struct{} // Message-IDs delivered in this run (committer only)
 
 	fetched      int // messages and bytes streamed so far (fetcher goroutine only)
@@ -58,7 +60,7 @@ func (r *folderRun) warn(format string, args ...any) {
 	r.mu.Lock()
 	r.fr.Warnings = append(r.fr.Warnings, msg)
 	r.mu.Unlock()
-	r.Log.Warn(msg, "account", r.Account, "folder", r.fr.Folder)
+	r.Log.Warn(msg, "folder", r.fr.Folder)
 }
 
 // validity notices a changed UIDVALIDITY (RFC 9051 §2.3.1.1): every UID the state
@@ -78,9 +80,13 @@ func (r *folderRun) validity() error {
 	return nil
 }
 
-// recover settles the deliveries an interrupted run journaled but did not settle.
+// recover settles the deliveries an interrupted run journaled but did not settle:
+// those the sink finds are done (and deleted on the server in delete mode), the others
+// are fetched and delivered again. A sink that cannot tell (Unknown: an MDA, an LMTP
+// or SMTP server) may have the message already; the warning goes out before the
+// settlement is journaled, so a crash in between repeats it rather than losing it.
 func (r *folderRun) recover() error {
-	var done, retry []state.Key
+	st := state.Settlement{Delete: !r.Keep}
 	for _, in := range r.f.Intents() {
 		outcome, err := r.Sink.Check(in.Receipt)
 		if err != nil {
@@ -88,24 +94,31 @@ func (r *folderRun) recover() error {
 		}
 		switch outcome {
 		case Delivered:
-			done = append(done, in.Key)
+			st.Done = append(st.Done, in.Key)
+			if in.ID != "" && (r.Keep || r.Dedupe) {
+				st.IDs = append(st.IDs, in.ID)
+			}
 		case Unknown:
-			r.suspects[in.Key] = true
+			r.fr.Doubtful++
+			r.warn("message %s may have been delivered twice: an interrupted run handed it to "+
+				"the target, which cannot be asked whether it arrived, so it is delivered again", keyName(in.Key))
 			fallthrough
 		default:
-			retry = append(retry, in.Key)
+			st.Retry = append(st.Retry, in.Key)
 		}
 	}
-	if len(done)+len(retry) == 0 {
+	if len(st.Done)+len(st.Retry) == 0 {
 		return nil
 	}
-	r.fr.Recovered = len(done)
-	r.Log.Info("settled deliveries of an interrupted run", "account", r.Account,
-		"folder", r.fr.Folder, "delivered", len(done), "to_redo", len(retry))
+	r.fr.Recovered = len(st.Done)
+	r.Log.Info("settled deliveries of an interrupted run", "folder", r.fr.Folder, "delivered", len(st.Done), "to_redo", len(st.Retry))
 	// Retried IMAP UIDs lie above the high-water mark (their batch never settled), so
 	// the listing finds them again.
-	return r.State.Settle(r.fr.Folder, state.Settlement{Done: done, Retry: retry, Delete: !r.Keep})
+	return r.State.Settle(r.fr.Folder, st)
 }
+
+// keyName names a journaled message as keyOf names a listed one.
+func keyName(k state.Key) string { return keyOf(Ref{UID: k.UID, UIDL: k.UIDL}) }
 
 // list asks the server for the messages the state has not handled, and forgets what
 // the server no longer has.
@@ -118,6 +131,8 @@ func (r *folderRun) list(ctx context.Context) ([]Ref, error) {
 		return nil, err
 	}
 	r.fr.New = len(refs)
+	r.Log.Debug("listed new messages", "folder", r.fr.Folder, "new", len(refs),
+		"since", r.f.Since(), "retry", len(r.f.Retry()))
 	var gone []state.Key
 	if r.pop3() {
 		gone = r.f.Vanished()
@@ -133,6 +148,18 @@ func (r *folderRun) list(ctx context.Context) ([]Ref, error) {
 		}
 	}
 	return refs, r.State.Forget(r.fr.Folder, gone)
+}
+
+// seed records refs as handled without delivering them, and without deleting them:
+// Delete is false, so keep = false applies only to mail fetched from now on.
+func (r *folderRun) seed(refs []Ref) error {
+	st := state.Settlement{}
+	for _, ref := range refs {
+		st.Done = append(st.Done, keyFor(ref))
+		st.Since = max(st.Since, ref.UID)
+	}
+	r.fr.Seeded = len(refs)
+	return r.State.Settle(r.fr.Folder, st)
 }
 
 // limitCount applies max_messages.
@@ -167,6 +194,7 @@ func (r *folderRun) deletePending(ctx context.Context) error {
 	for i, k := range keys {
 		refs[i] = Ref{UID: k.UID, UIDL: k.UIDL, Size: -1}
 	}
+	r.Log.Debug("deleting delivered messages", "folder", r.fr.Folder, "count", len(refs))
 	err := r.mb.Delete(ctx, refs)
 	if err == nil {
 		err = r.mb.Commit(ctx)

@@ -29,11 +29,15 @@ type Job struct {
 	Limit       int64
 	LimitAction LimitAction
 	MaxMessages int // per run; 0 = no limit
+	// Seed marks every message now on the server as handled without fetching or
+	// deleting anything, so that switching from another fetcher that kept mail on the
+	// server does not deliver the whole mailbox again (pullimap's --no-delivery).
+	Seed bool
 
 	Envelope Envelope // Server, Protocol and Security filled in by the caller
 	Sink     Sink
 	State    *state.Store
-	Log      *slog.Logger
+	Log      *slog.Logger   // names the account itself (slog.Logger.With)
 	Progress func(Progress) // called as messages arrive; may be nil
 
 	BatchMessages int   // messages per durable batch; default 256
@@ -58,10 +62,16 @@ type FolderReport struct {
 	Failed     int   // delivery failed; kept on the server, tried again next run
 	Deleted    int   // deleted on the server in this run
 	Recovered  int   // deliveries of an interrupted run found complete
+	Doubtful   int   // deliveries of an interrupted run the target could not confirm: redone, maybe twice
+	Seeded     int   // marked as handled without delivery (Job.Seed)
 	Elapsed    time.Duration
 	Warnings   []string
+	Senders    []string // From: of the first messages delivered (at most MaxSenders)
 	Err        error
 }
+
+// MaxSenders bounds FolderReport.Senders: enough for a desktop notification.
+const MaxSenders = 5
 
 // Run fetches every folder of the job from src. One folder's failure does not stop
 // the others unless the session itself is broken. The error joins the folders' errors.

@@ -25,6 +25,7 @@ type rig struct {
 	dir  string
 	src  *memSource
 	sink *memSink
+	st   *state.Store // of the run under way
 }
 
 func newRig(t *testing.T, boxes map[string]*memMailbox) *rig {
@@ -34,21 +35,31 @@ func newRig(t *testing.T, boxes map[string]*memMailbox) *rig {
 
 func (r *rig) run(keep bool, mod ...func(*Job)) ([]*FolderReport, error) {
 	r.t.Helper()
+	return r.runCtx(context.Background(), keep, mod...)
+}
+
+func (r *rig) runCtx(ctx context.Context, keep bool, mod ...func(*Job)) ([]*FolderReport, error) {
+	r.t.Helper()
 	st, err := state.Open(r.dir)
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	defer st.Close()
+	r.st = st
+	var sink Sink = verified{r.sink}
+	if r.sink.blind {
+		sink = r.sink
+	}
 	var folders []string
 	for name := range r.src.boxes {
 		folders = append(folders, name)
 	}
 	slices.Sort(folders)
-	j := &Job{Account: "a", Folders: folders, Keep: keep, Sink: r.sink, State: st, BatchMessages: 3}
+	j := &Job{Account: "a", Folders: folders, Keep: keep, Sink: sink, State: st, BatchMessages: 3}
 	for _, m := range mod {
 		m(j)
 	}
-	return j.Run(context.Background(), r.src)
+	return j.Run(ctx, r.src)
 }
 
 func TestKeepModeFetchesEachMessageOnce(t *testing.T) {
@@ -207,5 +218,22 @@ func TestMaxMessages(t *testing.T) {
 	reports, _ = r.run(true)
 	if reports[0].Delivered != 6 {
 		t.Fatalf("second run delivered %d, want 6", reports[0].Delivered)
+	}
+}
+
+func TestSeedMarksWithoutDelivering(t *testing.T) {
+	for _, validity := range []uint32{1, 0} {
+		box := newBox(validity, 5)
+		r := newRig(t, map[string]*memMailbox{"INBOX": box})
+		reports, err := r.run(false, func(j *Job) { j.Seed = true })
+		if err != nil || reports[0].Seeded != 5 || len(r.sink.delivered) != 0 || len(box.msgs) != 5 {
+			t.Fatalf("seed: %+v err=%v delivered=%d left=%d", reports[0], err, len(r.sink.delivered), len(box.msgs))
+		}
+		box.msgs[99] = []byte("Subject: later\r\n\r\nx\r\n")
+		box.uidls[99] = "later"
+		reports, _ = r.run(false)
+		if reports[0].Delivered != 1 || len(box.msgs) != 5 {
+			t.Fatalf("after seed: %+v left=%d, want only the new message fetched and deleted", reports[0], len(box.msgs))
+		}
 	}
 }

@@ -27,7 +27,7 @@ func (r *folderRun) settle(b *batch) error {
 			}
 		}
 	}
-	del.Retry = append(del.Retry, r.unprocessedBelow(b, del.Since)...)
+	del.Retry = append(del.Retry, r.unreturned(b, del.Since)...)
 	if err := r.State.Settle(r.fr.Folder, del); err != nil {
 		return err
 	}
@@ -40,9 +40,8 @@ func (r *folderRun) settle(b *batch) error {
 func (r *folderRun) countDelivery(it item) {
 	r.fr.Delivered++
 	r.fr.Bytes += it.bytes
-	if r.suspects[keyFor(it.ref)] {
-		r.warn("message %s was delivered again after an interrupted run; "+
-			"the target may hold it twice", keyOf(it.ref))
+	if it.from != "" && len(r.fr.Senders) < MaxSenders {
+		r.fr.Senders = append(r.fr.Senders, it.from)
 	}
 }
 
@@ -64,19 +63,27 @@ func (r *folderRun) since(b *batch) uint32 {
 	return since
 }
 
-// unprocessedBelow returns the refs asked for but never returned by the server (or
-// not reached before an error) whose UID lies below the new high-water mark: they
-// go to the retry set so the mark can move on without losing them.
-func (r *folderRun) unprocessedBelow(b *batch, since uint32) []state.Key {
-	seen := make(map[uint32]bool, len(b.items))
+// unreturned deals with the refs asked for but never returned by the server (a UID
+// sent after the body, a message expunged meanwhile) or not reached before an error.
+// Those whose UID lies below the new high-water mark go to the retry set, so the mark
+// can move on without losing them; the others lie above it and are listed again
+// anyway. A message the server left out of a complete answer is warned about, so that
+// one it never returns cannot go unnoticed.
+func (r *folderRun) unreturned(b *batch, since uint32) []state.Key {
+	seen := make(map[Ref]bool, len(b.items))
 	for _, it := range b.items {
-		seen[it.ref.UID] = true
+		seen[Ref{UID: it.ref.UID, UIDL: it.ref.UIDL}] = true
 	}
 	var out []state.Key
 	for _, ref := range b.refs {
-		if ref.UID != 0 && ref.UID < since && !seen[ref.UID] {
+		if seen[Ref{UID: ref.UID, UIDL: ref.UIDL}] {
+			continue
+		}
+		if b.err == nil {
+			r.warn("the server did not return message %s; trying again next run", keyOf(ref))
+		}
+		if ref.UID != 0 && ref.UID < since {
 			out = append(out, state.Key{UID: ref.UID})
-			r.warn("the server did not return message UID %d; trying again next run", ref.UID)
 		}
 	}
 	return out

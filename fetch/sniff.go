@@ -13,6 +13,7 @@ type sniffer struct {
 	head []byte
 	full bool // the header is complete (or over maxHeader)
 	n    int64
+	err  error // a read error from the source: the connection broke mid-message
 }
 
 const maxHeader = 64 << 10
@@ -22,6 +23,9 @@ func newSniffer(r io.Reader) *sniffer { return &sniffer{r: r} }
 func (s *sniffer) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	s.n += int64(n)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
 	if !s.full && n > 0 {
 		s.keep(p[:n])
 	}

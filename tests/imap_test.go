@@ -29,8 +29,12 @@ func TestIMAPKeepModeByteExact(t *testing.T) {
 	}
 
 	r = w.mustRun(0)
-	if !strings.Contains(string(r.Stdout), "0 new, 0 delivered") {
-		t.Errorf("second run output:\n%s", r.Stdout)
+	if len(r.Stdout) != 0 {
+		t.Errorf("a run with nothing new must be silent under cron, printed:\n%s", r.Stdout)
+	}
+	r = w.mustRun(0, "-v")
+	if !strings.Contains(string(r.Stdout), "work INBOX: 0 new, 0 delivered") {
+		t.Errorf("-v must report a folder with nothing new:\n%s", r.Stdout)
 	}
 	if got := len(w.delivered()); got != len(nasty) {
 		t.Fatalf("second run: %d messages in the maildir, want %d", got, len(nasty))

@@ -79,7 +79,7 @@ func (d *delivery) run() {
 	var addr, rcpt string
 	switch d.mode {
 	case "deliver":
-		plain, nul := corpus()
+		plain, nul := interopCorpus()
 		msgs = append(plain, nul...)
 		addr, rcpt = d.tg.Addr(), d.tg.AddUser(t, user)
 	case "4xx":

@@ -48,7 +48,7 @@ func fetchMatrix(t *testing.T, name string, start func() interop.Mailstore) {
 		return func() string { u := names[0]; names = names[1:]; return u }
 	}()
 	probe(t, srv, users())
-	plain, nul := corpus()
+	plain, nul := interopCorpus()
 	var cells []cell
 	for _, ep := range srv.Endpoints() {
 		cells = append(cells, cell{srv: srv, ep: ep, mode: "keep", msgs: plain, user: users()},

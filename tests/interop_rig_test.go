@@ -37,10 +37,10 @@ func fullMatrix() bool { return os.Getenv(interopEnv) == "all" }
 // server gets the corpus several times.
 const interopAttachment = 1 << 20
 
-// corpus returns the nasty corpus split into messages without NUL bytes and those
+// interopCorpus returns the nasty corpus split into messages without NUL bytes and those
 // with: how a server stores and serves NUL differs most, and Cyrus answers it with
 // a literal8, so NUL gets cells of its own.
-func corpus() (plain, nul [][]byte) {
+func interopCorpus() (plain, nul [][]byte) {
 	for _, m := range testlib.NastyWith(interopAttachment) {
 		if bytes.IndexByte(m.Data, 0) >= 0 {
 			nul = append(nul, m.Data)

@@ -19,7 +19,7 @@ func (w *world) pop3Account(name string, extra ...string) string {
 		fmt.Sprintf("password = %q", password),
 		fmt.Sprintf("maildir = %q", w.maildir),
 	}
-	return override(lines, extra)
+	return testlib.ConfigTable(lines, extra)
 }
 
 func TestPOP3ByteExactKeepThenDelete(t *testing.T) {

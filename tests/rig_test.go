@@ -36,36 +36,22 @@ func newWorld(t *testing.T) *world {
 // account returns a config account table for Dovecot's IMAPS port; extra lines
 // override or add keys.
 func (w *world) imapAccount(name string, extra ...string) string {
+	ca := w.dc.CA
+	if ca == nil { // a Dovecot without TLS: any CA will do, the client refuses first
+		ca = testlib.NewCA(w.t)
+	}
 	lines := []string{
 		fmt.Sprintf("[account.%s]", name),
 		`protocol = "imap"`,
 		`host = "127.0.0.1"`,
 		fmt.Sprintf("port = %d", w.dc.IMAPS),
 		`tls = "tls"`,
-		fmt.Sprintf("ca_file = %q", w.dc.CA.File),
+		fmt.Sprintf("ca_file = %q", ca.File),
 		`user = "alex"`,
 		fmt.Sprintf("password = %q", password),
 		fmt.Sprintf("maildir = %q", w.maildir),
 	}
-	return override(lines, extra)
-}
-
-// override replaces keys of lines by those in extra and appends new ones.
-func override(lines, extra []string) string {
-	for _, e := range extra {
-		key, _, _ := strings.Cut(e, "=")
-		key = strings.TrimSpace(key)
-		replaced := false
-		for i, l := range lines {
-			if k, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == key {
-				lines[i], replaced = e, true
-			}
-		}
-		if !replaced {
-			lines = append(lines, e)
-		}
-	}
-	return strings.Join(lines, "\n") + "\n"
+	return testlib.ConfigTable(lines, extra)
 }
 
 func (w *world) writeConfig(tables ...string) {

@@ -137,7 +137,10 @@ var errNoPassphrase = errors.New("key is passphrase-protected; set passphrase_co
 
 // loadKeyFile adds the key in path, decrypting it if it must.
 func (d *Dialer) loadKeyFile(ctx context.Context, k *keyring, o *SSHOptions, path string, agentKeys []ssh.Signer, pass **passphrase) error {
-	pem, err := os.ReadFile(path)
+	pem, err := readKeyFile(path)
+	if fail.KindOf(err) == fail.Insecure {
+		return err
+	}
 	if err != nil {
 		return fail.Wrap(fail.Config, fmt.Errorf("%s: identity_file: %w", o.hop(), err))
 	}

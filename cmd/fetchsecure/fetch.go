@@ -11,6 +11,7 @@ import (
 	"github.com/fetchsecure/fetchsecure/internal/config"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 	"github.com/fetchsecure/fetchsecure/internal/run"
+	"github.com/fetchsecure/fetchsecure/internal/schedule"
 	"github.com/fetchsecure/fetchsecure/internal/state"
 )
 
@@ -42,9 +43,10 @@ func fetchCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	defer lock.Release()
 
+	signal.Ignore(syscall.SIGUSR1) // a `fetchsecure wake` aimed at a daemon must not kill a --once run
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	out := newOutput(stdout, stderr, g.quiet)
+	out := newOutput(stdout, stderr, g.quiet, g.verbose)
 	env := &run.Env{Log: log, Progress: out.progress}
 	if isTerminal(os.Stdin) && isTerminal(os.Stderr) {
 		env.Interactive, env.Prompt = true, promptPassword
@@ -52,5 +54,8 @@ func fetchCommand(args []string, stdout, stderr io.Writer) int {
 	env.Dialer = run.NewDialer(cfg, env.Prompt)
 	defer env.Dialer.Close()
 	results := run.Once(ctx, cfg, env)
+	if err := schedule.Record(cfg, results); err != nil {
+		log.Warn("cannot write the status file", "err", err)
+	}
 	return out.results(results)
 }

@@ -19,6 +19,7 @@ type globals struct {
 	verbose   bool
 	quiet     bool
 	logFormat string
+	syslog    bool
 	once      bool
 }
 
@@ -30,7 +31,8 @@ func (g *globals) register(fs *flag.FlagSet, withOnce bool) {
 	fs.BoolVar(&g.verbose, "verbose", false, "verbose: log protocol steps")
 	fs.BoolVar(&g.quiet, "q", false, "quiet: print only errors")
 	fs.BoolVar(&g.quiet, "quiet", false, "quiet: print only errors")
-	fs.StringVar(&g.logFormat, "log-format", "text", "log `format`: text, json or journal")
+	fs.StringVar(&g.logFormat, "log-format", "", "log `format`: text, json or journal (default: journal under systemd, else text)")
+	fs.BoolVar(&g.syslog, "syslog", false, "log to syslog (facility mail) instead of standard error")
 	if withOnce {
 		fs.BoolVar(&g.once, "once", false, "fetch every account once and exit (for cron and timers)")
 	}
@@ -45,28 +47,49 @@ func parse(name string, args []string, stderr io.Writer, g *globals, withOnce bo
 		extra(fs)
 	}
 	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil, 0, false
+	// Flags may come after positional arguments too (`import-fetchmailrc FILE -o OUT`):
+	// parse, keep the first positional argument, and go on with the rest.
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, 0, false
+			}
+			return nil, 2, false
 		}
-		return nil, 2, false
+		args = fs.Args()
+		if len(args) == 0 || args[0] == "--" {
+			return append(rest, args...), 0, true
+		}
+		rest, args = append(rest, args[0]), args[1:]
 	}
-	return fs.Args(), 0, true
 }
 
 func (g *globals) logger(stderr io.Writer) (*slog.Logger, error) {
+	return g.newLogger(stderr, slog.LevelWarn, false)
+}
+
+// newLogger logs at level (-v: debug, -q: errors only) to syslog with --syslog, else
+// to stderr: in the journal's format when systemd connected stderr to the journal
+// and no --log-format was given.
+func (g *globals) newLogger(stderr io.Writer, level slog.Level, stamp bool) (*slog.Logger, error) {
 	f, err := trace.ParseFormat(g.logFormat)
 	if err != nil {
 		return nil, err
 	}
-	level := slog.LevelWarn
 	switch {
 	case g.verbose:
 		level = slog.LevelDebug
 	case g.quiet:
 		level = slog.LevelError
 	}
-	return trace.New(stderr, f, level), nil
+	if g.syslog {
+		return trace.NewSyslog(level)
+	}
+	file, _ := stderr.(*os.File)
+	if g.logFormat == "" && trace.UnderJournal(file) {
+		f = trace.Journal
+	}
+	return trace.NewWith(stderr, trace.Options{Format: f, Level: level, Time: stamp && f == trace.Human}), nil
 }
 
 func usage() string {
@@ -87,7 +110,8 @@ Flags:
   -c, --config FILE    configuration (default %s)
   -v, --verbose        log protocol steps (never passwords)
   -q, --quiet          print only errors
-      --log-format F   text (default), json or journal
+      --log-format F   text, json or journal (default: journal under systemd, else text)
+      --syslog         log to syslog (facility mail) instead of standard error
       --once           fetch once and exit
 
 Exit codes:

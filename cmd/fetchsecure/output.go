@@ -14,19 +14,30 @@ import (
 
 // output prints what a run did: one line per account and folder on stdout, errors
 // with hints on stderr, and, on a terminal, a progress line that is overwritten.
+//
+// Under cron it stays quiet unless something happened: a folder with nothing new is
+// reported only on a terminal or with -v, so cron mails the user only when there is
+// something to read (as fetchmail does).
 type output struct {
 	stdout, stderr io.Writer
 	quiet          bool
-	tty            bool
+	tty            bool // stderr is a terminal: draw progress
+	all            bool // report folders with nothing new too (terminal or -v)
 
 	mu   sync.Mutex
 	last time.Time
 	drew bool
 }
 
-func newOutput(stdout, stderr io.Writer, quiet bool) *output {
-	f, ok := stderr.(*os.File)
-	return &output{stdout: stdout, stderr: stderr, quiet: quiet, tty: ok && isTerminal(f) && !quiet}
+func newOutput(stdout, stderr io.Writer, quiet, verbose bool) *output {
+	o := &output{stdout: stdout, stderr: stderr, quiet: quiet, all: verbose}
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) && !quiet {
+		o.tty = true
+	}
+	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		o.all = true
+	}
+	return o
 }
 
 // progress draws "work INBOX: 120/1000 messages, 5.2 MB" at most ten times a second.
@@ -57,7 +68,7 @@ func (o *output) results(results []*run.Result) int {
 	o.clear()
 	for _, r := range results {
 		for _, f := range r.Folders {
-			if !o.quiet && (f.Err == nil || f.New > 0) {
+			if !o.quiet && (o.all || eventful(f)) {
 				fmt.Fprintln(o.stdout, folderLine(r.Account, f))
 			}
 		}
@@ -73,6 +84,11 @@ func (o *output) results(results []*run.Result) int {
 		return exitMixed
 	}
 	return exitCode(kind)
+}
+
+// eventful: something happened in the folder that a cron user wants to read about.
+func eventful(f *fetch.FolderReport) bool {
+	return f.New > 0 || f.Deleted > 0 || f.Recovered > 0 || f.Seeded > 0 || len(f.Warnings) > 0
 }
 
 // folderLine is "work INBOX: 12 new, 12 delivered, 340 KB, 1.2s".

@@ -159,3 +159,9 @@ func syncFound(dir *safeio.Dir, file string) error {
 	}
 	return dir.Sync()
 }
+
+// VerifiesDelivery marks Maildir as a fetch.Verifier: Check finds every published
+// message by its unique name, so the pipeline may publish whole batches.
+func (m *Maildir) VerifiesDelivery() {}
+
+var _ fetch.Verifier = (*Maildir)(nil)

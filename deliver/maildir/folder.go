@@ -13,10 +13,10 @@ import (
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
 
-// Delim is the hierarchy separator FolderPath and FolderName expect in server folder
-// names; FolderNameIn takes the server's own (fetch.Envelope.Delim). It is never
-// written into a level as it is.
-const Delim = '/'
+// DefaultDelim is the hierarchy separator assumed when the source does not report the
+// server's own (fetch.Envelope.Delim is 0: POP3, or an IMAP server with a flat
+// namespace).
+const DefaultDelim = '/'
 
 // maxName is NAME_MAX on Linux file systems; longer folder names are shortened.
 const maxName = 255
@@ -27,73 +27,69 @@ var mutf7 = base64.NewEncoding(
 	WithPadding(base64.NoPadding)
 
 // FolderPath returns the directory of the Maildir++ folder that holds mail from the
-// server folder folder: root itself for INBOX (any case) or "", otherwise root joined
-// with exactly one component that begins with '.' (FolderName).
-func FolderPath(root, folder string) (string, error) {
-	name, err := FolderName(folder)
+// server folder folder, whose levels the server separates with delim (0 means
+// DefaultDelim): root itself for INBOX (any case) or "", otherwise root joined with
+// exactly one component that begins with '.' (FolderName).
+func FolderPath(root, folder string, delim rune) (string, error) {
+	name, err := FolderName(folder, delim)
 	if err != nil || name == "" {
 		return filepath.Clean(root), err
 	}
 	return filepath.Join(root, name), nil
 }
 
-// FolderNameIn is FolderName for a server whose hierarchy delimiter is delim ('/'
-// when 0) and whose personal namespace prefix is prefix (RFC 2342): the prefix is
-// dropped first, so that "INBOX.Lists.go-nuts" on Cyrus or Courier (prefix "INBOX.",
-// delimiter '.') becomes ".Lists.go-nuts", as Courier lays it out on disk and as
-// "Lists/go-nuts" on Dovecot does. The INBOX part of a prefix matches in any case
-// (RFC 9051 §5.1). A name that is the prefix alone keeps it.
-func FolderNameIn(folder string, delim rune, prefix string) (string, error) {
-	if delim == 0 {
-		delim = Delim
+// InNamespace returns folder without prefix, the server's personal namespace prefix
+// (RFC 2342, fetch.Envelope.Prefix), if it starts with it and names a folder below
+// it: Cyrus and Courier keep every folder below INBOX ("INBOX." with '.'), so their
+// "INBOX.Lists.go-nuts" becomes "Lists.go-nuts", and lands in .Lists.go-nuts as
+// Courier itself lays it out and as Dovecot's "Lists/go-nuts" does. The INBOX part of
+// a prefix matches in any case (RFC 9051 §5.1).
+func InNamespace(folder, prefix string) string {
+	if prefix == "" || len(folder) <= len(prefix) {
+		return folder
 	}
-	if hasNamespacePrefix(folder, prefix) {
-		folder = folder[len(prefix):]
+	const inbox = "INBOX"
+	head, want := folder[:len(prefix)], prefix
+	if len(prefix) >= len(inbox) && strings.EqualFold(head[:len(inbox)], inbox) &&
+		strings.EqualFold(prefix[:len(inbox)], inbox) {
+		head, want = head[len(inbox):], prefix[len(inbox):]
 	}
-	name, err := encodeFolderIn(folder, delim)
+	if head != want {
+		return folder
+	}
+	return folder[len(prefix):]
+}
+
+// FolderName maps a server folder name to its Maildir++ directory name: "" for INBOX,
+// else '.' followed by the levels of the name (split at delim, the server's hierarchy
+// separator, '/' when 0) joined with '.', as Courier and Dovecot lay out Maildir++
+// ("Lists/go-nuts" with '/', or "Lists.go-nuts" with '.', → ".Lists.go-nuts").
+//
+// Each level is written in IMAP modified UTF-7 (RFC 3501 §5.1.3), the on-disk
+// encoding of Courier and Dovecot, so "Entwürfe" becomes ".Entw&APw-rfe" and Dovecot
+// shows it by its name. Beyond RFC 3501, '.' and '/' are encoded too when they are
+// part of a level (one separates levels on disk, the other directories), as are
+// control characters, and a byte that is not valid UTF-8 is carried as a
+// lone UTF-16 surrogate U+DC80..U+DCFF, so distinct names stay distinct. The result is
+// therefore printable ASCII without '/', never "." or "..", and one path component: a
+// hostile name ("../../.ssh", "/etc", "a\x00b") cannot leave the maildir (isync
+// CVE-2021-20247). A name longer than NAME_MAX is cut and given a hash suffix. A name
+// with an empty level ("a//b", "/a") is refused.
+func FolderName(folder string, delim rune) (string, error) {
+	name, err := encodeFolder(folder, delim)
 	if err != nil || name == "" {
 		return "", err
 	}
 	return shorten(name, folder), nil
 }
 
-// hasNamespacePrefix reports whether folder is longer than prefix and starts with it,
-// comparing a leading "INBOX" without regard to case.
-func hasNamespacePrefix(folder, prefix string) bool {
-	if prefix == "" || len(folder) <= len(prefix) {
-		return false
-	}
-	const inbox = "INBOX"
-	if len(prefix) >= len(inbox) && strings.EqualFold(prefix[:len(inbox)], inbox) &&
-		strings.EqualFold(folder[:len(inbox)], inbox) {
-		return folder[len(inbox):len(prefix)] == prefix[len(inbox):]
-	}
-	return strings.HasPrefix(folder, prefix)
-}
-
-// FolderName maps a server folder name to its Maildir++ directory name: "" for INBOX,
-// else '.' followed by the levels of the name (split at '/') joined with '.', as
-// Courier and Dovecot lay out Maildir++ ("Lists/go-nuts" → ".Lists.go-nuts").
-//
-// Each level is written in IMAP modified UTF-7 (RFC 3501 §5.1.3), the on-disk
-// encoding of Courier and Dovecot, so "Entwürfe" becomes ".Entw&APw-rfe" and Dovecot
-// shows it by its name. Beyond RFC 3501, '.' is encoded too (it separates levels on
-// disk), as are control characters, and a byte that is not valid UTF-8 is carried as a
-// lone UTF-16 surrogate U+DC80..U+DCFF, so distinct names stay distinct. The result is
-// therefore printable ASCII without '/', never "." or "..", and one path component: a
-// hostile name ("../../.ssh", "/etc", "a\x00b") cannot leave the maildir (isync
-// CVE-2021-20247). A name longer than NAME_MAX is cut and given a hash suffix. A name
-// with an empty level ("a//b", "/a") is refused.
-func FolderName(folder string) (string, error) { return FolderNameIn(folder, Delim, "") }
-
 // encodeFolder is FolderName without the shortening.
-func encodeFolder(folder string) (string, error) { return encodeFolderIn(folder, Delim) }
-
-// encodeFolderIn is FolderNameIn without the prefix and the shortening: it encodes
-// folder, whose levels delim separates.
-func encodeFolderIn(folder string, delim rune) (string, error) {
+func encodeFolder(folder string, delim rune) (string, error) {
 	if folder == "" || strings.EqualFold(folder, "INBOX") {
 		return "", nil
+	}
+	if delim == 0 {
+		delim = DefaultDelim
 	}
 	var b strings.Builder
 	for seg := range strings.SplitSeq(folder, string(delim)) {
@@ -135,7 +131,7 @@ func encodeLevel(b *strings.Builder, seg string) {
 		case r == '&':
 			flush()
 			b.WriteString("&-")
-		case r >= 0x20 && r <= 0x7e && r != '.' && r != Delim:
+		case r >= 0x20 && r <= 0x7e && r != '.' && r != '/':
 			flush()
 			b.WriteRune(r)
 		default:

@@ -30,25 +30,61 @@ func TestFolderPath(t *testing.T) {
 		{"INBOX/sub", ".INBOX.sub"},
 	}
 	for _, tt := range tests {
-		got, err := FolderName(tt.folder)
-		if err != nil || got != tt.want {
-			t.Errorf("FolderName(%q) = %q, %v; want %q", tt.folder, got, err, tt.want)
+		for _, delim := range []rune{'/', 0} {
+			got, err := FolderName(tt.folder, delim)
+			if err != nil || got != tt.want {
+				t.Errorf("FolderName(%q, %q) = %q, %v; want %q", tt.folder, delim, got, err, tt.want)
+			}
 		}
-		p, err := FolderPath("/home/u/Maildir", tt.folder)
+		p, err := FolderPath("/home/u/Maildir", tt.folder, '/')
 		if want := filepath.Join("/home/u/Maildir", tt.want); err != nil || p != want {
 			t.Errorf("FolderPath(%q) = %q, %v; want %q", tt.folder, p, err, want)
 		}
 	}
 	for _, bad := range []string{"/", "/etc", "a//b", "a/", "//"} {
-		if got, err := FolderName(bad); err == nil {
+		if got, err := FolderName(bad, '/'); err == nil {
 			t.Errorf("FolderName(%q) = %q, want an error", bad, got)
 		}
 	}
 	long := strings.Repeat("ü", 300)
-	got, _ := FolderName(long)
-	other, _ := FolderName(long + "x")
+	got, _ := FolderName(long, '/')
+	other, _ := FolderName(long+"x", '/')
 	if len(got) > maxName || got == other || !strings.Contains(got, "~") {
 		t.Errorf("long names: %q (%d bytes) vs %q", got, len(got), other)
+	}
+}
+
+// TestFolderPathDotDelim: servers that separate levels with '.' (Courier, Cyrus with
+// altnamespace off) name "Lists.go-nuts"; a '/' is then part of a level and must not
+// become a directory.
+func TestFolderPathDotDelim(t *testing.T) {
+	tests := []struct{ folder, want string }{
+		{"INBOX", ""},
+		{"Lists.go-nuts", ".Lists.go-nuts"},
+		{"INBOX.Archive 2024", ".INBOX.Archive 2024"},
+		{"Entwürfe", ".Entw&APw-rfe"},
+		{"a/b", ".a&AC8-b"},
+		{"../..", ".&AC8-"},
+		{"Lists/go-nuts", ".Lists&AC8-go-nuts"},
+	}
+	for _, tt := range tests {
+		got, err := FolderName(tt.folder, '.')
+		if tt.folder == "../.." {
+			// ".." "/" ".." with '.' as separator: empty levels are refused.
+			if err == nil {
+				t.Errorf("FolderName(%q, '.') = %q, want an error", tt.folder, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("FolderName(%q, '.') = %q, %v; want %q", tt.folder, got, err, tt.want)
+		}
+	}
+	// The same folder named by a '/' server and a '.' server lands in one place.
+	a, _ := FolderName("Lists/go-nuts", '/')
+	b, _ := FolderName("Lists.go-nuts", '.')
+	if a != b {
+		t.Errorf("'/' and '.' servers disagree: %q vs %q", a, b)
 	}
 }
 
@@ -106,38 +142,47 @@ func FuzzFolderPath(f *testing.F) {
 		"Entwürfe", "\xff\xfe", ".hidden", "a//b", strings.Repeat("x/", 200), "&", "~"} {
 		f.Add(s)
 	}
-	const root = "/home/u/Maildir"
 	f.Fuzz(func(t *testing.T, folder string) {
-		p, err := FolderPath(root, folder)
-		if err != nil {
-			if p != root {
-				t.Fatalf("FolderPath(%q) = %q with error %v", folder, p, err)
-			}
-			return
-		}
-		if p == root {
-			name, _ := FolderName(folder)
-			if name != "" {
-				t.Fatalf("FolderPath(%q) = root but FolderName = %q", folder, name)
-			}
-			return
-		}
-		base := filepath.Base(p)
-		if filepath.Dir(p) != root || filepath.Join(root, base) != p {
-			t.Fatalf("FolderPath(%q) = %q: not one component under the root", folder, p)
-		}
-		if base == "." || base == ".." || base[0] != '.' || len(base) > maxName {
-			t.Fatalf("FolderPath(%q) = %q: bad component", folder, p)
-		}
-		for i := 0; i < len(base); i++ {
-			if c := base[i]; c < 0x20 || c > 0x7e || c == '/' {
-				t.Fatalf("FolderPath(%q) = %q: byte %#x", folder, p, c)
-			}
-		}
-		if full, _ := encodeFolder(folder); len(full) <= maxName {
-			if got := decodeName(t, base); got != folder {
-				t.Fatalf("decode(FolderName(%q)) = %q", folder, got)
-			}
+		for _, delim := range []rune{'/', '.'} {
+			checkFolderPath(t, folder, delim)
 		}
 	})
+}
+
+// checkFolderPath asserts what FolderPath promises for one name and separator: one
+// component under the root, printable ASCII, and (with '/') reversible.
+func checkFolderPath(t *testing.T, folder string, delim rune) {
+	t.Helper()
+	const root = "/home/u/Maildir"
+	p, err := FolderPath(root, folder, delim)
+	if err != nil {
+		if p != root {
+			t.Fatalf("FolderPath(%q) = %q with error %v", folder, p, err)
+		}
+		return
+	}
+	if p == root {
+		name, _ := FolderName(folder, delim)
+		if name != "" {
+			t.Fatalf("FolderPath(%q) = root but FolderName = %q", folder, name)
+		}
+		return
+	}
+	base := filepath.Base(p)
+	if filepath.Dir(p) != root || filepath.Join(root, base) != p {
+		t.Fatalf("FolderPath(%q) = %q: not one component under the root", folder, p)
+	}
+	if base == "." || base == ".." || base[0] != '.' || len(base) > maxName {
+		t.Fatalf("FolderPath(%q) = %q: bad component", folder, p)
+	}
+	for i := 0; i < len(base); i++ {
+		if c := base[i]; c < 0x20 || c > 0x7e || c == '/' {
+			t.Fatalf("FolderPath(%q) = %q: byte %#x", folder, p, c)
+		}
+	}
+	if full, _ := encodeFolder(folder, delim); delim == '/' && len(full) <= maxName {
+		if got := decodeName(t, base); got != folder {
+			t.Fatalf("decode(FolderName(%q)) = %q", folder, got)
+		}
+	}
 }

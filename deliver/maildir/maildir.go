@@ -121,12 +121,12 @@ func (m *Maildir) box(name string) (*box, error) {
 	return b, nil
 }
 
-// folderBox returns the box for messages of the envelope's server folder.
+// folderBox returns the box for messages of a server folder.
 func (m *Maildir) folderBox(env *fetch.Envelope) (*box, error) {
 	if !m.opts.Folders {
 		return m.box("")
 	}
-	name, err := FolderNameIn(env.Folder, env.Delim, env.Prefix)
+	name, err := FolderName(InNamespace(env.Folder, env.Prefix), env.Delim)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,11 @@ func hostPart() string {
 	if err != nil || h == "" {
 		h = "localhost"
 	}
+	return escapeHost(h)
+}
+
+// escapeHost writes a host name for a maildir file name (see hostPart).
+func escapeHost(h string) string {
 	var b strings.Builder
 	for i := 0; i < len(h); i++ {
 		c := h[i]

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -83,19 +85,15 @@ func tryLock(f *os.File, dot string) (*lock, error) {
 	return &lock{f: f, dot: dot, touched: time.Now()}, nil
 }
 
-// takeDotlock creates the lock file with O_EXCL, taking over one that is stale.
+// takeDotlock creates the lock file with O_EXCL, taking over one that is stale: older
+// than dotlockStale, or abandoned by a process that no longer exists.
 func takeDotlock(path string) (bool, error) {
 	for try := 0; try < 2; try++ {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o444)
-		if err == nil {
-			f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
-			return true, f.Close()
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return false, err
+		if held, err := createDotlock(path); held || err != nil {
+			return held, err
 		}
 		fi, err := os.Lstat(path)
-		if err != nil || time.Since(fi.ModTime()) < dotlockStale {
+		if err != nil || time.Since(fi.ModTime()) < dotlockStale && !abandoned(path) {
 			return false, nil // held (or just released: the caller retries)
 		}
 		// Stale: remove it if it is still the same file, then try once more.
@@ -104,6 +102,67 @@ func takeDotlock(path string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+var dotlockSeq atomic.Uint64
+
+// createDotlock makes the lock file appear with its content at once: written under a
+// temporary name, then hard-linked to the lock's name, which fails if the lock exists
+// (the way liblockfile does it). Created with O_EXCL and written after, a lock would be
+// empty for a moment, and a crash in that moment would leave a lock no one can tell
+// from a live one: every delivery would wait for it to age. It reports false, nil if
+// the lock exists.
+func createDotlock(path string) (bool, error) {
+	// Unique per attempt: several Mbox values of this process may lock at once. Only a
+	// crash between this create and the Remove below could leave the file behind.
+	tmp := fmt.Sprintf("%s.%d.%d.tmp", path, os.Getpid(), dotlockSeq.Add(1))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o444)
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp)
+	_, err = f.WriteString(dotlockOwner())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp, path)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// dotlockOwner is what a dotlock of ours holds: "pid:host", as Dovecot writes it.
+func dotlockOwner() string {
+	host, _ := os.Hostname()
+	return strconv.Itoa(os.Getpid()) + ":" + host + "\n"
+}
+
+// abandoned reports whether the dotlock at path was left by a process of this machine
+// that no longer exists: a delivery killed while it held the lock (SIGKILL, a crash).
+// Waiting dotlockStale for it would stall every delivery to the mbox for 5 minutes. As
+// Dovecot does, it trusts a lock holding "pid:host" (Dovecot, fetchsecure) or "pid"
+// (liblockfile) when the host is this one and kill(pid, 0) finds no such process;
+// anything else (procmail's lockfile writes "0") only ages out.
+func abandoned(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 300)
+	n, _ := f.Read(buf)
+	pidText, host, hasHost := strings.Cut(strings.TrimSpace(string(buf[:n])), ":")
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	if me, _ := os.Hostname(); hasHost && host != me {
+		return false // another machine's process, on a shared file system
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // fcntlLock takes a write lock on the whole file without waiting.

@@ -180,3 +180,56 @@ func TestConcurrentAppends(t *testing.T) {
 		}
 	}
 }
+
+// TestAbandonedDotlock: a delivery killed while it held the dotlock (the crash test
+// does it) must not stall the next one for the 5 minutes a dotlock takes to age. A
+// lock naming a dead process of this host is taken over at once; one naming a live
+// process, another host, or no process is honoured.
+func TestAbandonedDotlock(t *testing.T) {
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	live := exec.Command("sleep", "60")
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { live.Process.Kill(); live.Wait() }()
+	host, _ := os.Hostname()
+	for _, tt := range []struct {
+		owner string
+		taken bool
+	}{
+		{fmt.Sprintf("%d:%s\n", dead.Process.Pid, host), true},
+		{fmt.Sprintf("%d\n", dead.Process.Pid), true}, // liblockfile
+		{fmt.Sprintf("%d:%s\n", live.Process.Pid, host), false},
+		{fmt.Sprintf("%d:other.example\n", dead.Process.Pid), false},
+		{"0", false}, // procmail's lockfile
+		{"", false},
+	} {
+		fx := newFixture(t)
+		m := fx.open(t, Options{LockTimeout: 200 * time.Millisecond})
+		if err := os.WriteFile(fx.path+".lock", []byte(tt.owner), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		err := publishErr(m, "Subject: a\n\n")
+		if tt.taken && err != nil || !tt.taken && !fail.IsTemporary(err) {
+			t.Errorf("dotlock holding %q: Publish = %v, want taken over: %v", tt.owner, err, tt.taken)
+		}
+	}
+	// Ours name this process and host, so that the next run can tell.
+	fx := newFixture(t)
+	m := fx.open(t, Options{})
+	l, err := m.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.unlock()
+	if b, _ := os.ReadFile(fx.path + ".lock"); string(b) != fmt.Sprintf("%d:%s\n", os.Getpid(), host) {
+		t.Errorf("our dotlock holds %q", b)
+	}
+	// It appeared whole (written under another name, then linked) and that name is gone.
+	if left, _ := filepath.Glob(fx.path + ".lock.*"); len(left) > 0 {
+		t.Errorf("temporary lock files left: %v", left)
+	}
+}

@@ -14,8 +14,10 @@
 //
 // # Locking
 //
-// Publish takes, once per batch, a dotlock (<mbox>.lock created with O_EXCL, taken over
-// when older than 5 minutes and refreshed while held) and then an fcntl write lock on
+// Publish takes, once per batch, a dotlock (<mbox>.lock created with O_EXCL, holding
+// "pid:host" as Dovecot's do, refreshed while held, and taken over when older than 5
+// minutes or when it names a process of this host that is gone: a delivery killed while
+// it held the lock) and then an fcntl write lock on
 // the whole file: the order of Dovecot's and procmail's defaults. Both are tried without
 // blocking and let go of together while waiting, so that a program taking them in the
 // other order (Postfix) cannot deadlock with us. If the directory is not writable (as

@@ -240,3 +240,11 @@ func (m *Mbox) removeStale() {
 		}
 	}
 }
+
+// VerifiesDelivery marks Mbox as a fetch.Verifier: the batch records let Check tell
+// which messages of a batch reached the mbox, so the pipeline may publish whole
+// batches. (Check answers Unknown only when the mbox was replaced by another file
+// after a crash, or for a receipt older than the records are kept.)
+func (m *Mbox) VerifiesDelivery() {}
+
+var _ fetch.Verifier = (*Mbox)(nil)

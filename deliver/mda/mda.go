@@ -48,7 +48,9 @@
 // deliver/spool) and Publish feeds that file to the MDA, one message at a time because
 // MDAs are often not safe to run concurrently. An MDA cannot be asked afterwards whether
 // it got a message, so Check answers fetch.Unknown and the pipeline delivers again, and
-// reports the possible duplicate, after a crash.
+// reports the possible duplicate, after a crash. Since MDA is not a fetch.Verifier, the
+// pipeline hands it one message at a time between journal records, so a crash leaves
+// at most one message in doubt (docs/design.md).
 package mda
 
 import (

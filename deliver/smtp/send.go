@@ -18,14 +18,15 @@ import (
 // lastWordsWait bounds the wait for a reply after a write failed.
 const lastWordsWait = 2 * time.Second
 
-// session is the connection of one Publish batch.
+// session is the connection Publish delivers over.
 type session struct {
 	s       *SMTP
-	c       *gosmtp.Client // nil until dialed, and after the connection broke
-	raw     net.Conn       // c's connection, without the inactivity timeout
-	stop    func() bool    // stops closing the connection when ctx is done
-	dirty   bool           // a transaction was started on c: RSET before the next
-	dialErr error          // dialing failed: the rest of the batch fails the same way
+	ctx     context.Context // of the Publish calls that may use it
+	c       *gosmtp.Client  // nil until dialed, and after the connection broke
+	raw     net.Conn        // c's connection, without the inactivity timeout
+	stop    func() bool     // stops closing the connection when ctx is done
+	dirty   bool            // a transaction was started on c: RSET before the next
+	dialErr error           // dialing failed: the rest of the batch fails the same way
 }
 
 // client returns a connection ready for a new transaction.

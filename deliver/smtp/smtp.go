@@ -12,8 +12,10 @@
 //
 // # The transaction
 //
-// A Publish batch uses one connection, with RSET between messages; a connection that
-// breaks is dialed again for the next message. The client greets with LHLO or EHLO
+// Messages go over one connection, with RSET between them, kept from one Publish to
+// the next until Close (the pipeline hands over one message per Publish, see below); a
+// connection that breaks, or that the server closed while idle, is dialed again for the
+// next message. The client greets with LHLO or EHLO
 // (Options.Hostname). MAIL FROM is the address of the message's first Return-Path field,
 // or the null path <> when there is none, it is <>, or it is not a plausible address (a
 // Return-Path written by a hostile server must not become an SMTP command argument).
@@ -42,7 +44,8 @@
 // again, which can duplicate it, but never loses it.
 //
 // Staging works as in package deliver/mda: a private spool file per message (package
-// deliver/spool), and Check answers fetch.Unknown.
+// deliver/spool), and Check answers fetch.Unknown, so the pipeline publishes one message
+// at a time and a crash leaves at most one in doubt (docs/design.md).
 package smtp
 
 import (
@@ -51,6 +54,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -93,6 +97,9 @@ type SMTP struct {
 	timeout  time.Duration
 	trace    deliver.Trace
 	spool    *spool.Dir
+
+	mu   sync.Mutex
+	sess *session // the connection, kept from one Publish to the next until Close
 }
 
 var _ fetch.Sink = (*SMTP)(nil)
@@ -161,12 +168,34 @@ func (s *SMTP) Stage(ctx context.Context, env *fetch.Envelope, body io.Reader) (
 	return s.spool.Write(ctx, s.trace.Header(env), body)
 }
 
-// Publish delivers the batch over one connection, one message after the other, and
-// removes the spool files. It returns one error per message.
+// Publish delivers the batch, one message after the other, and removes the spool
+// files. It returns one error per message. The connection stays open for the next
+// Publish (the pipeline hands over one message at a time, docs/design.md) until Close;
+// a connection the server closed in between is dialed again.
 func (s *SMTP) Publish(ctx context.Context, batch []fetch.Staged) []error {
-	sess := &session{s: s}
-	defer sess.close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sess != nil && s.sess.ctx != ctx {
+		s.sess.close() // its connection is tied to the other context
+		s.sess = nil
+	}
+	if s.sess == nil {
+		s.sess = &session{s: s, ctx: ctx}
+	}
+	sess := s.sess
+	sess.dialErr = nil // a failed dial fails the rest of one batch, not of the next
 	return spool.Publish(ctx, batch, func(msg *spool.Message) error { return sess.deliver(ctx, msg) })
+}
+
+// Close ends the connection politely (QUIT).
+func (s *SMTP) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sess != nil {
+		s.sess.close()
+		s.sess = nil
+	}
+	return nil
 }
 
 // Check answers fetch.Unknown: a server cannot be asked whether it got a message. It

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -40,6 +41,7 @@ func newSink(t *testing.T, addr string, lmtp bool, opts Options) *SMTP {
 	if err != nil {
 		t.Fatalf("New(%q) = %v", addr, err)
 	}
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
@@ -456,4 +458,32 @@ func FuzzParseTarget(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestConnectionKeptBetweenPublishCalls(t *testing.T) {
+	// The pipeline hands an LMTP or SMTP target one message per Publish: they share a
+	// connection until Close, and one the server closed in between is dialed again.
+	var conns []*gosmtp.Conn
+	ts := startServer(t, true, "unix", func(ts *testServer) {
+		ts.onData = func(c *gosmtp.Conn) { conns = append(conns, c) }
+	})
+	s := newSink(t, ts.addr, true, Options{})
+	for i := range 3 {
+		if errs := publish(t, s, fmt.Appendf(nil, "Subject: %d\n\n", i)); errs[0] != nil {
+			t.Fatalf("Publish %d = %v", i, errs[0])
+		}
+	}
+	if n := ts.connections(); n != 1 {
+		t.Errorf("3 Publish calls used %d connections, want 1", n)
+	}
+	conns[len(conns)-1].Close() // the server's idle timeout
+	if errs := publish(t, s, []byte("Subject: after\n\n")); errs[0] != nil {
+		t.Fatalf("Publish after the server closed the connection = %v", errs[0])
+	}
+	if n, got := ts.connections(), len(ts.messages()); n != 2 || got != 4 {
+		t.Errorf("%d connections, %d messages; want 2 and 4", n, got)
+	}
+	if err := s.Close(); err != nil || ts.connections() != 2 {
+		t.Errorf("Close = %v", err)
+	}
 }

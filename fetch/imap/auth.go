@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-sasl"
 
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
@@ -37,7 +38,7 @@ func (s *Source) login(ctx context.Context) error {
 		err = s.c.Login(s.opts.User, pass).Wait()
 	}
 	if err != nil {
-		return authError(s.opts.User, err)
+		return s.authError(err)
 	}
 	s.opts.Log.Debug("IMAP logged in", "user", s.opts.User)
 	return nil
@@ -45,10 +46,21 @@ func (s *Source) login(ctx context.Context) error {
 
 // authError classifies a failed login. Only a NO is a verdict on the credentials;
 // [UNAVAILABLE] and the like say "try later", anything else broke the session.
-func authError(user string, err error) error {
+func (s *Source) authError(err error) error {
+	user := s.opts.User
+	hint := "check user and password (or password_command) for this account"
+	if s.opts.Auth == "oauth2" {
+		hint = "the server refused the access token: run `fetchsecure oauth login` for the account again, or check token_command"
+	}
+	// go-sasl's OAUTHBEARER client ends the exchange with this error when the server
+	// sends its failure challenge (RFC 7628 §3.2.2): the token was refused.
+	var be *sasl.OAuthBearerError
+	if errors.As(err, &be) {
+		return fail.Hint(fail.Auth, fmt.Errorf("the server refused the token of %q (status %q)", user, be.Status), hint)
+	}
 	var ie *imap.Error
 	if !errors.As(err, &ie) {
-		return fail.Wrap(fail.Temporary, fmt.Errorf("login as %q: %w", user, err))
+		return s.cmdError(fmt.Sprintf("login as %q", user), err)
 	}
 	msg := fmt.Errorf("the server refused the login of %q: %s", user, strings.TrimSpace(ie.Text))
 	switch ie.Code {
@@ -58,9 +70,5 @@ func authError(user string, err error) error {
 	if ie.Type == imap.StatusResponseTypeBad {
 		return fail.Wrap(fail.Protocol, msg)
 	}
-	return fail.Hint(fail.Auth, msg, "check user and password (or password_command) for this account")
-}
-
-func containsPreauth(err error) bool {
-	return strings.Contains(strings.ToUpper(err.Error()), "PREAUTH")
+	return fail.Hint(fail.Auth, msg, hint)
 }

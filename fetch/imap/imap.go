@@ -20,8 +20,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -52,16 +54,30 @@ type Options struct {
 	// Keep opens folders read-only (EXAMINE): nothing on the server can change.
 	Keep bool
 	Log  *slog.Logger
+
+	// MaxLine bounds one response from the server, message bodies excepted: its text
+	// and the literals go-imap holds in memory. 0 means DefaultMaxLine.
+	MaxLine int
+	// GreetingTimeout bounds the time from connecting to the end of STARTTLS, however
+	// slowly the server trickles bytes (the inactivity watchdog bounds each wait only).
+	// 0 means DefaultGreetingTimeout.
+	GreetingTimeout time.Duration
 }
+
+// DefaultGreetingTimeout is the default of Options.GreetingTimeout: a greeting and a
+// TLS handshake take well under a second; a server that needs minutes is stalling.
+const DefaultGreetingTimeout = 2 * time.Minute
 
 // Source is an authenticated IMAP session.
 type Source struct {
 	c    *imapclient.Client
+	wire *wire // the stream go-imap reads, checked
 	conn net.Conn
 	opts Options
 	tc   fetch.TimeoutConn // nil if the connection has no watchdog
 	buf  []byte            // CRLF conversion buffer, reused for every message
-	ns   *namespace        // learnt at the first Open (hierarchy.go)
+	idle idleState         // new-mail notifications for a Watcher (idle.go)
+	ns   *string           // personal namespace prefix, asked at the first Open (namespace.go)
 }
 
 // New starts a session on conn: greeting, STARTTLS if asked, authentication.
@@ -84,7 +100,7 @@ func (s *Source) start(ctx context.Context) error {
 	defer s.busy()()
 	stop := context.AfterFunc(ctx, func() { s.conn.Close() })
 	defer stop()
-	if err := s.greet(); err != nil {
+	if err := s.greetInTime(); err != nil {
 		return err
 	}
 	if s.c.State() == imap.ConnStateAuthenticated {
@@ -94,42 +110,62 @@ func (s *Source) start(ctx context.Context) error {
 	return s.login(ctx)
 }
 
-// greet reads the greeting, running STARTTLS first if asked.
+// greetInTime runs greet within GreetingTimeout.
+func (s *Source) greetInTime() error {
+	limit := s.opts.GreetingTimeout
+	if limit <= 0 {
+		limit = DefaultGreetingTimeout
+	}
+	timer := time.AfterFunc(limit, func() { s.conn.Close() })
+	err := s.greet()
+	if !timer.Stop() {
+		return fail.Errorf(fail.Temporary, "the server did not finish its greeting and STARTTLS within %s", limit)
+	}
+	return err
+}
+
+// greet reads the greeting, running STARTTLS first if asked, and starts go-imap on the
+// checked stream.
 func (s *Source) greet() error {
-	opts := &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{}}
+	opts := &imapclient.Options{UnilateralDataHandler: s.idle.handler()}
 	if s.opts.StartTLS != nil {
-		opts.TLSConfig = s.opts.StartTLS
-		c, err := imapclient.NewStartTLS(s.conn, opts)
+		tc, err := s.startTLS()
 		if err != nil {
-			return startTLSError(err)
+			return err
 		}
-		s.c, s.opts.TLS = c, true
+		s.wire = newWire(tc, io.MultiReader(strings.NewReader(tlsGreeting), tc), s.opts.MaxLine)
+		s.c, s.opts.TLS = imapclient.New(s.wire, opts), true
 		s.opts.Log.Debug("IMAP STARTTLS done")
-		return nil
+	} else {
+		s.wire = newWire(s.conn, s.conn, s.opts.MaxLine)
+		s.c = imapclient.New(s.wire, opts)
 	}
-	s.c = imapclient.New(s.conn, opts)
 	if err := s.c.WaitGreeting(); err != nil {
-		return fail.Wrap(fail.Temporary, fmt.Errorf("read IMAP greeting: %w", err))
+		return s.cmdError("read IMAP greeting", err)
 	}
-	if s.c.State() == imap.ConnStateAuthenticated && !s.opts.AllowPreauth {
+	if s.c.State() == imap.ConnStateAuthenticated && (!s.opts.AllowPreauth || s.opts.StartTLS != nil) {
 		return fail.Hint(fail.Security, errors.New("the server greeted with PREAUTH on a network connection"),
 			"PREAUTH is only accepted through tunnel_command; this may be an attack on the connection")
 	}
 	return nil
 }
 
-func startTLSError(err error) error {
+func (s *Source) maxLine() int {
+	if s.opts.MaxLine > 0 {
+		return s.opts.MaxLine
+	}
+	return DefaultMaxLine
+}
+
+// cmdError classifies a failed command. A tagged NO or BAD is the server's answer
+// and says "try again later"; anything else is explained by the stream (a lost
+// connection, a refused or unparsable reply).
+func (s *Source) cmdError(what string, err error) error {
 	var ie *imap.Error
-	if errors.As(err, &ie) {
-		return fail.Hint(fail.Security,
-			fmt.Errorf("the server refused STARTTLS (%s %s); not continuing without TLS", ie.Type, ie.Text),
-			`use tls = "tls" if the server offers IMAPS (port 993)`)
+	if errors.As(err, &ie) || s.wire == nil {
+		return fail.Wrap(fail.Temporary, fmt.Errorf("%s: %w", what, err))
 	}
-	if err != nil && containsPreauth(err) {
-		return fail.Hint(fail.Security, fmt.Errorf("STARTTLS: %w", err),
-			"a PREAUTH greeting before STARTTLS can be an attack (CVE-2021-39272); refusing")
-	}
-	return fail.Wrap(fail.Security, fmt.Errorf("STARTTLS: %w", err))
+	return s.wire.errorOf(what, err)
 }
 
 // busy arms the connection's watchdog while the caller waits for the server, and
@@ -140,6 +176,21 @@ func (s *Source) busy() func() {
 	}
 	s.tc.Arm(true)
 	return func() { s.tc.Arm(false) }
+}
+
+// awaitDecoder waits until go-imap's reader goroutine has stopped, after a literal
+// failed to read (the connection broke inside it). go-imap releases that goroutine as
+// soon as the read fails, yet its FetchCommand.Next and Close read the literal again
+// to discard it: done while the goroutine still runs, both touch the same
+// bufio.Reader, a data race in go-imap (beta.8). The goroutine stops by itself, since
+// nothing can be parsed while the literal is open; the wait is bounded all the same.
+func (s *Source) awaitDecoder() {
+	select {
+	case <-s.c.Closed():
+	case <-time.After(30 * time.Second):
+		s.abort()
+		<-s.c.Closed()
+	}
 }
 
 // abort drops the connection without a goodbye.

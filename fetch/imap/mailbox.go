@@ -19,6 +19,7 @@ type mailbox struct {
 	s      *Source
 	name   string
 	data   *imap.SelectData
+	delim  rune        // the server's hierarchy separator, 0 if none
 	marked imap.UIDSet // flagged \Deleted, to be expunged by Commit
 }
 
@@ -29,17 +30,17 @@ func (s *Source) Open(ctx context.Context, folder string) (fetch.Mailbox, error)
 	s.learnNamespace()
 	data, err := s.selectFolder(folder)
 	if err != nil {
-		return nil, folderError(folder, err)
+		return nil, s.folderError(folder, err)
 	}
 	if data.UIDValidity == 0 {
 		return nil, fail.Errorf(fail.Protocol, "the server gave folder %q no UIDVALIDITY", folder)
 	}
 	s.opts.Log.Debug("IMAP folder selected", "folder", folder, "messages", data.NumMessages,
 		"uidvalidity", data.UIDValidity, "uidnext", data.UIDNext)
-	return &mailbox{s: s, name: folder, data: data}, nil
+	return &mailbox{s: s, name: folder, data: data, delim: s.delimiter(folder)}, nil
 }
 
-func folderError(folder string, err error) error {
+func (s *Source) folderError(folder string, err error) error {
 	var ie *imap.Error
 	if errors.As(err, &ie) {
 		if ie.Code == imap.ResponseCodeNonExistent || ie.Type == imap.StatusResponseTypeNo {
@@ -47,10 +48,13 @@ func folderError(folder string, err error) error {
 				"check the name in `folders` (names are case-sensitive except INBOX)")
 		}
 	}
-	return fail.Wrap(fail.Temporary, fmt.Errorf("select folder %q: %w", folder, err))
+	return s.cmdError(fmt.Sprintf("select folder %q", folder), err)
 }
 
 func (m *mailbox) Validity() uint32 { return m.data.UIDValidity }
+
+// Delim implements fetch.Delimiter.
+func (m *mailbox) Delim() rune { return m.delim }
 
 // List asks for Retry ∪ Since+1:* only, so a run with nothing new costs one short
 // command whatever the size of the folder (none at all when UIDNEXT shows nothing new).
@@ -69,28 +73,33 @@ func (m *mailbox) List(ctx context.Context, known fetch.Known) ([]fetch.Ref, err
 	cmd := m.s.c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true})
 	refs, err := m.collectRefs(cmd, set, known)
 	if cerr := cmd.Close(); err == nil && cerr != nil {
-		err = fail.Wrap(fail.Temporary, fmt.Errorf("list new messages in %q: %w", m.name, cerr))
+		err = m.s.cmdError(fmt.Sprintf("list new messages in %q", m.name), cerr)
 	}
 	return refs, err
 }
 
 // collectRefs reads the listing, keeping only UIDs asked for and not handled: RFC 9051
-// §6.4.4 makes "n:*" also return the last message when its UID is below n.
+// §6.4.4 makes "n:*" also return the last message when its UID is below n. Items are
+// read one by one, never collected: a body the server sends unasked is skipped unread
+// instead of being held in memory.
 func (m *mailbox) collectRefs(cmd *imapclient.FetchCommand, set imap.UIDSet, known fetch.Known) ([]fetch.Ref, error) {
 	var refs []fetch.Ref
 	seen := map[uint32]bool{}
 	limit := int(m.data.NumMessages) + 1024 // a server cannot make us hold more
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-		buf, err := msg.Collect()
-		if err != nil {
-			return nil, fail.Wrap(fail.Protocol, err)
+		ref := fetch.Ref{Size: -1}
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				ref.UID = uint32(it.UID)
+			case imapclient.FetchItemDataRFC822Size:
+				ref.Size = it.Size
+			}
 		}
-		uid := uint32(buf.UID)
-		ref := fetch.Ref{UID: uid, Size: buf.RFC822Size}
-		if uid == 0 || seen[uid] || !set.Contains(buf.UID) || known.Handled(ref) {
+		if ref.UID == 0 || seen[ref.UID] || !set.Contains(imap.UID(ref.UID)) || known.Handled(ref) {
 			continue
 		}
-		if seen[uid] = true; len(seen) > limit {
+		if seen[ref.UID] = true; len(seen) > limit {
 			return nil, fail.Errorf(fail.Protocol, "the server listed more messages than %q holds", m.name)
 		}
 		refs = append(refs, ref)
@@ -118,7 +127,7 @@ func (m *mailbox) Fetch(ctx context.Context, refs []fetch.Ref, fn func(fetch.Ref
 		BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
 	err := m.stream(cmd, byUID, fn)
 	if cerr := cmd.Close(); err == nil && cerr != nil {
-		err = fail.Wrap(fail.Temporary, fmt.Errorf("fetch from %q: %w", m.name, cerr))
+		err = m.s.cmdError(fmt.Sprintf("fetch from %q", m.name), cerr)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -139,8 +148,14 @@ func (m *mailbox) stream(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Re
 				if !ok || it.Literal == nil {
 					continue
 				}
-				if err := fn(ref, newLFReader(it.Literal, m.s.buf)); err != nil {
+				body := &exactReader{r: it.Literal, left: it.Literal.Size()}
+				if err := fn(ref, newLFReader(body, m.s.buf)); err != nil {
 					return err
+				}
+				if body.failed {
+					// The connection broke inside the message; cmd.Close reports it.
+					m.s.awaitDecoder()
+					return nil
 				}
 				ok = false
 			}
@@ -169,7 +184,7 @@ func (m *mailbox) Delete(ctx context.Context, refs []fetch.Ref) error {
 	err := m.s.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true,
 		Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
 	if err != nil {
-		return fail.Wrap(fail.Temporary, fmt.Errorf("flag messages deleted in %q: %w", m.name, err))
+		return m.s.cmdError(fmt.Sprintf("flag messages deleted in %q", m.name), err)
 	}
 	m.marked = append(m.marked, set...)
 	return nil
@@ -187,8 +202,29 @@ func (m *mailbox) Commit(ctx context.Context) error {
 	}
 	defer m.s.busy()()
 	if _, err := m.s.c.UIDExpunge(m.marked).Collect(); err != nil {
-		return fail.Wrap(fail.Temporary, fmt.Errorf("expunge in %q: %w", m.name, err))
+		return m.s.cmdError(fmt.Sprintf("expunge in %q", m.name), err)
 	}
 	m.marked = nil
 	return nil
+}
+
+// exactReader fails with io.ErrUnexpectedEOF when a literal ends before its announced
+// size: a message cut short must never look complete (go-imap's literal reader is an
+// io.LimitReader, which reports a clean EOF when the connection ends early).
+type exactReader struct {
+	r      io.Reader
+	left   int64
+	failed bool // the literal could not be read to its end
+}
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if err == io.EOF && e.left > 0 {
+		err = fmt.Errorf("the message ended %d bytes early: %w", e.left, io.ErrUnexpectedEOF)
+	}
+	if err != nil && err != io.EOF {
+		e.failed = true
+	}
+	return n, err
 }

@@ -55,8 +55,10 @@ func (c *Client) login(user, password string) error {
 		return c.userPass(user, password)
 	case "apop":
 		return c.apop(user, password)
+	case "oauth2":
+		return c.oauth2(user, password)
 	}
-	return fail.Errorf(fail.Config, "pop3: unknown auth %q (want auto, plain, login or apop)", mech)
+	return fail.Errorf(fail.Config, "pop3: unknown auth %q (want auto, plain, login, apop or oauth2)", mech)
 }
 
 // plaintextPolicy refuses to send a password over a stream nobody vouched for.

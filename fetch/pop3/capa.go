@@ -93,10 +93,19 @@ func (c *Client) handshake() error {
 		return c.fatal(fail.Hint(fail.Security, fmt.Errorf("STLS handshake: %w", err),
 			"check the server's certificate, or tls_server_name / ca_file / tls_fingerprint"))
 	}
+	startedTLS(c.conn, tconn.ConnectionState())
 	c.conn, c.tls = tconn, true
 	c.br.Reset(tconn)
 	c.bw.Reset(tconn)
 	return nil
+}
+
+// startedTLS tells a connection that can record it (tunnel.Conn) that STLS
+// succeeded on it, so that the trace header names the protection: "STARTTLS TLS1.3".
+func startedTLS(conn any, cs tls.ConnectionState) {
+	if r, ok := conn.(interface{ StartedTLS(tls.ConnectionState) }); ok {
+		r.StartedTLS(cs)
+	}
 }
 
 // utf8 enables UTF-8 mode when offered (RFC 6856 §2). Courier otherwise replaces mail

@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
@@ -43,7 +44,8 @@ type Options struct {
 	// Auth is "auto" (or ""): AUTH PLAIN if the server offers SASL PLAIN, else
 	// USER/PASS; "plain": AUTH PLAIN only; "login" or "user": USER/PASS only; "apop":
 	// APOP only (RFC 1939 §7, needs a timestamp in the greeting; APOP sends no password,
-	// so it is allowed on a plaintext stream).
+	// so it is allowed on a plaintext stream); "oauth2": AUTH OAUTHBEARER or XOAUTH2
+	// with the password argument of Login as the access token.
 	Auth string
 	// NoUIDL decides what a Source does when the server has no UIDL: "" or "refuse"
 	// (a fail.Protocol error), or "fetch-all-and-delete" (list every message under a
@@ -61,7 +63,15 @@ type Options struct {
 	// Window is the number of RETR or DELE commands kept in flight when the server
 	// advertises PIPELINING; 0 means 32.
 	Window int
+	// GreetingTimeout bounds New as a whole (greeting, CAPA, STLS), however slowly a
+	// server trickles bytes; the inactivity watchdog bounds each wait only. 0 means
+	// DefaultGreetingTimeout.
+	GreetingTimeout time.Duration
 }
+
+// DefaultGreetingTimeout is the default of Options.GreetingTimeout: a greeting and a
+// TLS handshake take well under a second; a server that needs minutes is stalling.
+const DefaultGreetingTimeout = 2 * time.Minute
 
 // readBufSize is the size of the read buffer the dot-decoder works in.
 const readBufSize = 64 << 10
@@ -104,13 +114,28 @@ func New(conn net.Conn, opts Options) (*Client, error) {
 	c.br = newReader(conn, opts.MaxLine)
 	c.bw = newWriter(conn)
 	c.copyBuf = make([]byte, 32<<10)
-	err := c.start()
+	err := c.startInTime()
 	c.idle()
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// startInTime runs start within GreetingTimeout.
+func (c *Client) startInTime() error {
+	limit := c.opts.GreetingTimeout
+	if limit <= 0 {
+		limit = DefaultGreetingTimeout
+	}
+	conn := c.conn // the transport: closing it ends a TLS session on it too
+	timer := time.AfterFunc(limit, func() { conn.Close() })
+	err := c.start()
+	if !timer.Stop() {
+		return fail.Errorf(fail.Temporary, "the server did not finish its greeting and STLS within %s", limit)
+	}
+	return err
 }
 
 // start runs the session up to the authentication.

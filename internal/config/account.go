@@ -5,15 +5,16 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/fetchsecure/fetchsecure/internal/secret"
 )
 
 var accountKeys = []string{"enabled", "protocol", "host", "port", "tls", "tls_server_name",
 	"ca_file", "tls_fingerprint", "user", "password", "password_command", "password_file",
-	"auth", "token_command", "folders", "keep", "maildir", "maildir_folders", "mda", "mbox",
+	"password_keyring", "password_netrc", "auth", "token_command", "oauth_provider",
+	"oauth_client_id", "oauth_client_secret", "oauth_client_secret_command", "oauth_tenant",
+	"oauth_auth_url", "oauth_token_url", "oauth_device_url", "oauth_scopes", "oauth_token_store",
+	"folders", "keep", "maildir", "maildir_folders", "mda", "mbox",
 	"lmtp", "smtp", "deliver_to", "add_received", "dedupe", "tunnel", "tunnel_command",
-	"pop3_no_uidl", "timeout", "limit", "limit_action", "max_messages", "poll_interval",
+	"pop3_no_uidl", "timeout", "limit", "limit_action", "max_messages", "max_line_length", "poll_interval",
 	"idle", "idle_timeout", "max_connections", "notify", "notify_command"}
 
 var (
@@ -52,7 +53,7 @@ func (d *decoder) account(t *table, name string, cfg *Config) *Account {
 	a := &Account{Name: name, File: d.c.file, Line: d.c.ix.line(t.path),
 		Enabled: t.boolean("enabled", true)}
 	protoOK := d.server(t, a)
-	d.credentials(t, a, protoOK)
+	d.credentials(t, a, cfg, protoOK)
 	d.folders(t, a, protoOK)
 	d.delivery(t, a)
 	d.route(t, a, cfg)
@@ -135,56 +136,13 @@ func fingerprints(t *table) []string {
 	return out
 }
 
-// credentials reads the user and where the password (or OAuth2 token) comes from.
-func (d *decoder) credentials(t *table, a *Account, protoOK bool) {
-	a.User = t.required("user", `"me@example.org"`)
-	d.onlyOne(t, "password source", []string{"password", "password_command", "password_file"})
-	if s, ok := t.str("password", `write password = "..." in quotes`); ok {
-		if s == "" {
-			t.problem("password", "remove it to be prompted, or set password_command", "is empty")
-		}
-		a.Password.Literal = secret.Secret(s)
-	}
-	a.Password.Command = t.argv("password_command")
-	a.Password.File = d.passwordFile(t)
-	a.Auth = Auth(t.enum("auth", authEnum, int(AuthAuto)))
-	a.Token.Command = t.argv("token_command")
-	switch {
-	case a.Auth == AuthAPOP && protoOK && a.Protocol != POP3:
-		t.problem("auth", `write "plain", "login" or "auto"`, `"apop" exists only for protocol = "pop3"`)
-	case a.Auth == AuthOAuth2 && !t.has("token_command"):
-		t.problem("token_command", `add token_command = ["oauth2-token", "me@example.org"]`,
-			`is required with auth = "oauth2"`)
-	case a.Auth != AuthOAuth2 && t.has("token_command"):
-		t.problem("token_command", `write auth = "oauth2", or remove token_command`,
-			`is used only with auth = "oauth2"`)
-	case a.Auth == AuthOAuth2 && !a.Password.IsZero():
-		t.problem("auth", "remove the password setting; the token comes from token_command",
-			`a password is not used with auth = "oauth2"`)
-	}
-}
-
-// passwordFile returns the expanded password_file, checking that it exists and that
-// only its owner can read it. The file is not read.
-func (d *decoder) passwordFile(t *table) string {
-	p := d.existingFile(t, "password_file")
-	if p == "" {
-		return ""
-	}
-	if fi, err := os.Stat(p); err == nil && secret.Exposed(fi.Mode()) {
-		d.insecure = true
-		t.problem("password_file", "run chmod 600 "+p, "%s has mode %04o: %s can read the password in it",
-			p, fi.Mode().Perm(), readers(fi.Mode()))
-	}
-	return p
-}
-
 // onlyOne reports every key of keys after the first one set (in file order), and
-// returns that first one, or "" if none is set.
+// returns that first one, or "" if none is set. A key set to false counts as not set
+// (password_keyring = false is no password source).
 func (d *decoder) onlyOne(t *table, what string, keys []string) string {
 	var set []string
 	for _, k := range keys {
-		if t.has(k) {
+		if t.has(k) && t.m[k] != false {
 			set = append(set, k)
 		}
 	}

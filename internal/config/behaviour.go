@@ -43,6 +43,7 @@ func (d *decoder) behaviour(t *table, a *Account, cfg *Config, protoOK bool) {
 		t.problem("limit_action", `add limit = "10MB", or remove limit_action`, "has no effect without limit")
 	}
 	a.MaxMessages = int(t.integer("max_messages", 0, 0, maxCount))
+	d.maxLine(t, a)
 	a.Idle = t.boolean("idle", true)
 	a.MaxConnections = int(t.integer("max_connections", 5, 1, maxCount))
 	a.Notify = t.boolean("notify", false)

@@ -48,9 +48,10 @@ type Account struct {
 	TLSFingerprints []string // SHA-256 public-key pins, 64 lowercase hex digits each
 
 	User     string
-	Password secret.Source // zero: none configured (prompt if interactive)
+	Password secret.Source // its Netrc is set (Auto) when none is configured; else prompt if interactive
 	Auth     Auth
 	Token    secret.Source // token_command, for Auth == AuthOAuth2
+	OAuth    *OAuth        // the built-in OAuth2 client (oauth_provider), or nil
 
 	Folders        []string // IMAP folders; ["INBOX"] for POP3
 	Keep           bool     // leave messages on the server
@@ -68,6 +69,7 @@ type Account struct {
 	Limit          int64 // max message size in bytes; 0: no limit
 	LimitAction    LimitAction
 	MaxMessages    int // per run; 0: no limit
+	MaxLine        int // longest reply outside message bodies; 0: the protocol's default
 	PollInterval   time.Duration
 	Idle           bool
 	IdleTimeout    time.Duration

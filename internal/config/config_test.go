@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/secret"
 )
 
 // writeConfig writes body to a config.toml in a new directory with the given mode.
@@ -55,6 +56,10 @@ func TestLoadDefaults(t *testing.T) {
 	want := &Account{Name: "work", File: a.File, Line: 2, Enabled: true, Protocol: IMAP,
 		Host: "mail.example.org", Port: 993, TLS: TLS, TLSServerName: "mail.example.org",
 		User: "me", Auth: AuthAuto, Folders: []string{"INBOX"}, Keep: true,
+		// No password source: ~/.netrc, then a prompt (as fetchmail).
+		Password: secret.Source{Account: "work", Netrc: &secret.Netrc{Path: "/home/test/.netrc",
+			Machine: "mail.example.org", Login: "me", Auto: true}},
+		Token:  secret.Source{Account: "work"},
 		Target: Target{Kind: Maildir, Path: filepath.Join(dir, "Maildir")}, AddReceived: true,
 		Timeout: time.Minute, PollInterval: 5 * time.Minute, Idle: true,
 		IdleTimeout: 29 * time.Minute, MaxConnections: 5}

@@ -43,7 +43,7 @@ func TestExampleCommentedAccountsLoad(t *testing.T) {
 	for _, a := range cfg.Accounts {
 		kinds = append(kinds, a.Protocol.String()+"/"+a.Target.Kind.String())
 	}
-	want := []string{"imap/maildir", "pop3/mda", "imap/mbox", "imap/lmtp", "imap/smtp"}
+	want := []string{"imap/maildir", "pop3/mda", "imap/maildir", "imap/mbox", "imap/lmtp", "imap/smtp"}
 	if !slices.Equal(kinds, want) || cfg.Tunnels["bastion"] == nil {
 		t.Errorf("accounts %v, want %v; tunnels %v", kinds, want, cfg.Tunnels)
 	}

@@ -43,6 +43,7 @@ func (a *Account) render(w *writer) {
 	w.source("password", a.Password)
 	w.kv("auth", tomlQuote(a.Auth.String()))
 	w.list("token_command", a.Token.Command)
+	a.OAuth.render(w)
 	if a.Protocol == IMAP {
 		w.list("folders", a.Folders)
 	}
@@ -69,6 +70,9 @@ func (a *Account) renderBehaviour(w *writer) {
 		w.kv("limit_action", tomlQuote(a.LimitAction.String()))
 	}
 	w.kv("max_messages", fmt.Sprint(a.MaxMessages))
+	if a.MaxLine > 0 {
+		w.kv("max_line_length", fmt.Sprint(a.MaxLine))
+	}
 	w.kv("poll_interval", dur(a.PollInterval))
 	if a.Protocol == IMAP {
 		w.kv("idle", fmt.Sprint(a.Idle))
@@ -139,6 +143,13 @@ func (w *writer) source(k string, s secret.Source) {
 		w.list(k+"_command", s.Command)
 	case s.File != "":
 		w.kv(k+"_file", tomlQuote(s.File))
+	case s.Keyring:
+		w.kv(k+"_keyring", "true")
+	case s.Netrc != nil && s.Netrc.Auto:
+		fmt.Fprintf(&w.b, "# %s: from %s (machine %s login %s) if it is there, else asked on a terminal\n",
+			k, s.Netrc.Path, s.Netrc.Machine, s.Netrc.Login)
+	case s.Netrc != nil:
+		w.kv(k+"_netrc", "true")
 	}
 }
 

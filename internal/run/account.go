@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/config"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/safeio"
 	"github.com/fetchsecure/fetchsecure/internal/state"
 )
 
@@ -41,7 +41,7 @@ func account(ctx context.Context, cfg *config.Config, a *config.Account, env *En
 		Dedupe: a.Dedupe == config.DedupeMessageID, Limit: a.Limit,
 		LimitAction: limitAction(a.LimitAction), MaxMessages: a.MaxMessages,
 		Envelope: envelope, Sink: sink, State: st, Progress: env.Progress,
-		Log: env.Log.With("account", a.Name),
+		Log: env.Log.With("account", a.Name), Seed: env.Seed,
 	}
 	job.Envelope.Received = time.Now()
 	return job.Run(ctx, src)
@@ -61,8 +61,8 @@ func limitAction(a config.LimitAction) fetch.LimitAction {
 func newSink(cfg *config.Config, a *config.Account) (fetch.Sink, error) {
 	trace := deliver.Trace{AddReceived: a.AddReceived, DeliverTo: a.DeliverTo, Hostname: cfg.Hostname}
 	spool := filepath.Join(cfg.StateDir, "spool")
-	if err := os.MkdirAll(spool, 0o700); err != nil {
-		return nil, fail.Wrap(fail.Config, fmt.Errorf("create spool directory: %w", err))
+	if err := safeio.MkdirPrivate(spool); err != nil { // another user must not plant files there
+		return nil, fmt.Errorf("spool directory: %w", err)
 	}
 	t := a.Target
 	switch t.Kind {

@@ -10,6 +10,8 @@ import (
 	"github.com/fetchsecure/fetchsecure/fetch/pop3"
 	"github.com/fetchsecure/fetchsecure/internal/config"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/oauth"
+	"github.com/fetchsecure/fetchsecure/internal/secret"
 	"github.com/fetchsecure/fetchsecure/tunnel"
 )
 
@@ -19,10 +21,13 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 	if err != nil {
 		return nil, fetch.Envelope{}, err
 	}
+	log := env.Log.With("account", a.Name)
+	log.Debug("connecting", "server", fmt.Sprintf("%s:%d", a.Host, a.Port), "tls", a.TLS.String(), "via", via(a))
 	conn, err := env.Dialer.Dial(ctx, ep)
 	if err != nil {
 		return nil, fetch.Envelope{}, fmt.Errorf("connect to %s: %w", a.Host, err)
 	}
+	log.Debug("connected", "security", conn.Describe())
 	password := func(ctx context.Context) (string, error) { return password(ctx, a, env) }
 	envelope := fetch.Envelope{Account: a.Name, Server: a.Host, Protocol: a.Protocol.String()}
 	var src fetch.Source
@@ -33,17 +38,30 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 			StartTLS: startTLS(ep), TLS: ep.Mode == tunnel.ModeTLS,
 			PlaintextOK: plaintextOK(a), AllowPreauth: len(a.TunnelCommand) > 0,
 			User: a.User, Password: password, Auth: a.Auth.String(), Keep: a.Keep,
-			Log: env.Log.With("account", a.Name),
+			Log: env.Log.With("account", a.Name), MaxLine: a.MaxLine,
 		})
 	default:
 		envelope.Protocol = "POP3"
 		src, err = newPOP3(ctx, conn, a, ep, password, env)
 	}
 	if err != nil {
+		if a.OAuth != nil && fail.KindOf(err) == fail.Auth {
+			oauth.Forget(a) // refused before its time: refresh it next time
+		}
 		return nil, envelope, err
 	}
-	envelope.Security = security(conn, ep)
+	envelope.Security = security(conn)
 	return src, envelope, nil
+}
+
+func via(a *config.Account) string {
+	switch {
+	case a.Tunnel != nil:
+		return "ssh tunnel " + a.Tunnel.Name
+	case len(a.TunnelCommand) > 0:
+		return "command " + a.TunnelCommand[0]
+	}
+	return "direct"
 }
 
 // endpoint translates the account's connection settings for package tunnel.
@@ -83,25 +101,24 @@ func plaintextOK(a *config.Account) bool {
 	return a.TLS == config.NoTLS && (a.Tunnel != nil || len(a.TunnelCommand) > 0 || config.IsLoopback(a.Host))
 }
 
-// security describes how the session is protected, for the Received: header.
-func security(conn *tunnel.Conn, ep tunnel.Endpoint) string {
-	d := conn.Describe()
-	if ep.Mode == tunnel.ModeStartTLS {
-		d = "STARTTLS " + d
-	}
-	return d
-}
+// security describes how the session is protected, for the Received: header. The
+// protocol clients record a successful STARTTLS/STLS on the conn ("STARTTLS TLS1.3").
+func security(conn *tunnel.Conn) string { return conn.Describe() }
 
-// password resolves the account's secret, prompting on a terminal if none is set.
+// password resolves the account's secret: the OAuth2 access token, or the password,
+// asked for on a terminal if it is stored nowhere (secret.Missing).
 func password(ctx context.Context, a *config.Account, env *Env) (string, error) {
+	if a.OAuth != nil {
+		return oauth.AccessToken(ctx, a)
+	}
 	src := a.Password
 	if a.Auth == config.AuthOAuth2 {
 		src = a.Token
 	}
-	if src.IsZero() && env.Prompt != nil {
+	s, err := src.Resolve(ctx)
+	if secret.Missing(err) && env.Prompt != nil && a.Auth != config.AuthOAuth2 {
 		return env.Prompt(fmt.Sprintf("Password for %s@%s (account %s): ", a.User, a.Host, a.Name))
 	}
-	s, err := src.Resolve(ctx)
 	if err != nil {
 		return "", fail.Hint(fail.KindOf(err), fmt.Errorf("account %s: %w", a.Name, err), fail.HintOf(err))
 	}
@@ -115,7 +132,7 @@ func newPOP3(ctx context.Context, conn *tunnel.Conn, a *config.Account, ep tunne
 	defer stop()
 	c, err := pop3.New(conn, pop3.Options{
 		StartTLS: startTLS(ep), PlaintextOK: plaintextOK(a), Auth: a.Auth.String(),
-		NoUIDL: a.POP3NoUIDL.String(), Logger: env.Log.With("account", a.Name),
+		NoUIDL: a.POP3NoUIDL.String(), Logger: env.Log.With("account", a.Name), MaxLine: a.MaxLine,
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,8 @@ type Env struct {
 	Interactive bool                           // a terminal is there to ask for missing secrets
 	Prompt      func(q string) (string, error) // nil when not interactive
 	Progress    func(fetch.Progress)           // may be nil
+	Seed        bool                           // mark what is on the server as handled, fetch nothing
+	Only        []string                       // account names to run; nil = every enabled account
 }
 
 // Result is what happened to one account.
@@ -49,7 +52,7 @@ func NewDialer(cfg *config.Config, prompt func(string) (string, error)) *tunnel.
 func Once(ctx context.Context, cfg *config.Config, env *Env) []*Result {
 	var accounts []*config.Account
 	for _, a := range cfg.Accounts {
-		if a.Enabled {
+		if a.Enabled && (env.Only == nil || slices.Contains(env.Only, a.Name)) {
 			accounts = append(accounts, a)
 		}
 	}

@@ -1,6 +1,6 @@
 // Package secret holds credentials so that they cannot leak by accident, and resolves
-// them from where the configuration says they are (a literal, a command, a file) only
-// when they are needed.
+// them from where the configuration says they are (a literal, a command, a file, the
+// OS keyring, a netrc file) only when they are needed.
 //
 // A Secret prints as *** under every fmt verb, in slog and in text/JSON encodings; only
 // Reveal returns the value, so every place that uses a credential is easy to find.

@@ -16,19 +16,38 @@ import (
 // caller may prompt instead when it runs interactively.
 var ErrNoSource = errors.New("no password source is configured")
 
-// Source says where a secret comes from. At most one field is set; the configuration
-// guarantees it (if several are, Literal wins, then Command, then File).
+// ErrNotStored says that the place the configuration names (the keyring, a netrc
+// file) holds no secret for the account. Like ErrNoSource, the caller may prompt.
+var ErrNotStored = errors.New("no password is stored there")
+
+// Missing reports whether err says that the secret is nowhere fetchsecure looks
+// (ErrNoSource or ErrNotStored): the one case where asking the user is right.
+func Missing(err error) bool {
+	return errors.Is(err, ErrNoSource) || errors.Is(err, ErrNotStored)
+}
+
+// Source says where a secret comes from. At most one of Literal, Command, File,
+// Keyring and Netrc is set; the configuration guarantees it (if several are, they win
+// in that order).
 type Source struct {
 	Literal Secret   // the value itself (password = "...")
 	Command []string // argv of a command printing the secret on its first line
 	File    string   // absolute path of a file holding the secret on its first line
+	Keyring bool     // the OS keyring, service KeyringService, key Account
+	Netrc   *Netrc   // a netrc file (password_netrc, or no source configured)
+
+	// Account is the account's name: the keyring key, and named in messages.
+	Account string
 }
 
 // IsZero reports whether no source is set.
-func (s Source) IsZero() bool { return s.Literal == "" && len(s.Command) == 0 && s.File == "" }
+func (s Source) IsZero() bool {
+	return s.Literal == "" && len(s.Command) == 0 && s.File == "" && !s.Keyring && s.Netrc == nil
+}
 
 // String describes the source without revealing anything: `literal`, `command "pass"`
-// (the command's name only: its arguments may be sensitive), `file "/path"` or `none`.
+// (the command's name only: its arguments may be sensitive), `file "/path"`,
+// `keyring`, `netrc "/path"` or `none`.
 func (s Source) String() string {
 	switch {
 	case s.Literal != "":
@@ -37,6 +56,10 @@ func (s Source) String() string {
 		return fmt.Sprintf("command %q", s.Command[0])
 	case s.File != "":
 		return fmt.Sprintf("file %q", s.File)
+	case s.Keyring:
+		return "keyring"
+	case s.Netrc != nil:
+		return fmt.Sprintf("netrc %q", s.Netrc.Path)
 	}
 	return "none"
 }
@@ -45,14 +68,17 @@ func (s Source) String() string {
 // /dev/null, for at most 30 seconds; its first line of output is the secret. Errors never
 // contain the secret, nor a command's standard output (only its standard error).
 // They are classified:
-//   - fail.Config: no source, a missing or unreadable file, an empty file, a command
-//     that cannot be started (not found, not executable): the configuration is wrong;
-//   - fail.Insecure: the file can be read by group or others;
-//   - fail.Auth: the command ran but failed, timed out or printed nothing: the
-//     credential is unavailable (a locked keyring, a cancelled pinentry), which neither
+//   - fail.Config: no source, nothing stored in the keyring or the netrc file (both
+//     also match Missing), a missing or unreadable file, an empty file, a command that
+//     cannot be started (not found, not executable): the configuration is wrong;
+//   - fail.Insecure: the file (or netrc file) can be read by group or others;
+//   - fail.Auth: the command ran but failed, timed out or printed nothing, or the
+//     keyring is unreachable or locked: the credential is unavailable, which neither
 //     the configuration nor a quick retry fixes, so it is reported like a refused login;
 //   - the context's error, wrapped, if ctx ended first.
 func (s Source) Resolve(ctx context.Context) (Secret, error) {
+	var v Secret
+	var err error
 	switch {
 	case s.Literal != "":
 		return s.Literal, nil
@@ -60,9 +86,37 @@ func (s Source) Resolve(ctx context.Context) (Secret, error) {
 		return runCommand(ctx, s.Command)
 	case s.File != "":
 		return readFile(s.File)
+	case s.Keyring:
+		v, err = KeyringGet(ctx, KeyringService, s.Account)
+	case s.Netrc != nil:
+		v, err = s.Netrc.lookup()
+		if s.Netrc.Auto && Missing(err) {
+			err = fmt.Errorf("%w, and %v", ErrNoSource, err)
+		}
+	default:
+		err = ErrNoSource
 	}
-	return "", fail.Hint(fail.Config, ErrNoSource,
-		"set password_command or password_file, or run interactively to be prompted")
+	if Missing(err) {
+		return "", fail.Hint(fail.Config, err, s.missingHint())
+	}
+	return v, err
+}
+
+// missingHint lists the ways to give the account a password.
+func (s Source) missingHint() string {
+	name := s.Account
+	if name == "" {
+		name = "ACCOUNT"
+	}
+	set := fmt.Sprintf("`fetchsecure password set %s`", name)
+	switch {
+	case s.Keyring:
+		return "store it with " + set
+	case s.Netrc != nil && !s.Netrc.Auto:
+		return fmt.Sprintf("add a line `machine %s login %s password ...` to %s", s.Netrc.Machine, s.Netrc.Login, s.Netrc.Path)
+	}
+	return "set password_command or password_file; or set password_keyring = true and run " + set +
+		"; or add a `machine HOST login USER password ...` line to ~/.netrc; or run fetchsecure on a terminal to be asked"
 }
 
 // maxLine bounds what is read of a secret file or a command's output.

@@ -14,7 +14,7 @@ type Folder struct {
 	above    map[uint32]struct{} // IMAP UIDs > since already handled (crash recovery)
 	handled  map[string]struct{} // POP3 UIDLs
 	pending  map[Key]struct{}    // delivered, waiting to be deleted on the server
-	intents  map[Key]string      // journaled, not yet settled
+	intents  map[Key]Intent      // journaled, not yet settled
 	touched  map[string]struct{} // POP3 UIDLs the server listed in this run
 }
 
@@ -24,7 +24,7 @@ func newFolder() *Folder {
 		above:   map[uint32]struct{}{},
 		handled: map[string]struct{}{},
 		pending: map[Key]struct{}{},
-		intents: map[Key]string{},
+		intents: map[Key]Intent{},
 	}
 }
 
@@ -80,8 +80,8 @@ func (f *Folder) Retry() []uint32 {
 // Intents returns the deliveries an interrupted run left unsettled.
 func (f *Folder) Intents() []Intent {
 	out := make([]Intent, 0, len(f.intents))
-	for k, r := range f.intents {
-		out = append(out, Intent{Key: k, Receipt: r})
+	for _, in := range f.intents {
+		out = append(out, in)
 	}
 	slices.SortFunc(out, func(a, b Intent) int { return compareKeys(a.Key, b.Key) })
 	return out
@@ -127,7 +127,11 @@ func (f *Folder) apply(r *record) {
 		}
 	case opIntent:
 		for i, k := range r.keys() {
-			f.intents[k] = r.Receipts[i]
+			in := Intent{Key: k, Receipt: r.Receipts[i]}
+			if len(r.IDs) > 0 {
+				in.ID = r.IDs[i]
+			}
+			f.intents[k] = in
 		}
 	case opSettle:
 		f.settle(r)

@@ -35,7 +35,7 @@ type record struct {
 	RetryUIDLs []string `json:"rk,omitempty"`
 	Since      uint32   `json:"s,omitempty"`
 	Delete     bool     `json:"d,omitempty"`
-	IDs        []string `json:"m,omitempty"`
+	IDs        []string `json:"m,omitempty"` // settle: delivered; intent: one per key, or none
 }
 
 func (r *record) keys() []Key {
@@ -88,9 +88,9 @@ func decodeRecord(line []byte) (*record, error) {
 	if err := json.Unmarshal(line[9:], &r); err != nil {
 		return nil, errTorn
 	}
-	if r.Op == opIntent && len(r.Receipts) != len(r.UIDs)+len(r.UIDLs) {
-		return nil, fmt.Errorf("intent record with %d receipts for %d keys",
-			len(r.Receipts), len(r.UIDs)+len(r.UIDLs))
+	if n := len(r.UIDs) + len(r.UIDLs); r.Op == opIntent && (len(r.Receipts) != n || len(r.IDs) != 0 && len(r.IDs) != n) {
+		return nil, fmt.Errorf("intent record with %d receipts and %d Message-IDs for %d keys",
+			len(r.Receipts), len(r.IDs), n)
 	}
 	return &r, nil
 }

@@ -53,7 +53,7 @@ func (fs *folderSnapshot) folder() *Folder {
 		f.pending[Key{UIDL: s}] = struct{}{}
 	}
 	for _, in := range fs.Intents {
-		f.intents[in.Key] = in.Receipt
+		f.intents[in.Key] = in
 	}
 	return f
 }

@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fetchsecure/fetchsecure/internal/safeio"
 )
 
 // Key names one message in a folder: an IMAP UID or a POP3 UIDL.
@@ -38,6 +40,9 @@ func (k Key) String() string {
 type Intent struct {
 	Key     Key
 	Receipt string
+	// ID is the message's Message-ID hash (MessageID), or "". A delivery found complete
+	// after a crash is recorded with it, so that de-duplication knows the message.
+	ID string `json:",omitempty"`
 }
 
 // Settlement is the outcome of a batch of deliveries.
@@ -81,9 +86,22 @@ func MessageID(v string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// mkdir creates dir with mode 0700 if needed and refuses it if another local user
+// could write to it (safeio.CheckPrivate): whoever can change the journal can have mail
+// deleted that was never delivered. Under an account's directory, accounts/ and the
+// state directory above it are checked too.
 func mkdir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
+	}
+	dirs := []string{dir}
+	if parent := filepath.Dir(dir); filepath.Base(parent) == "accounts" {
+		dirs = append(dirs, parent, filepath.Dir(parent))
+	}
+	for _, d := range dirs {
+		if err := safeio.CheckPrivate(d); err != nil {
+			return fmt.Errorf("state directory: %w", err)
+		}
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ func TestIMAPLifecycle(t *testing.T) {
 	if _, changed, err := s.SetValidity("INBOX", 7); err != nil || changed {
 		t.Fatalf("first SetValidity: changed=%v err=%v", changed, err)
 	}
-	must(t, s.Intend("INBOX", []Intent{{Key{UID: 3}, "a"}, {Key{UID: 5}, "b"}, {Key{UID: 9}, "c"}}))
+	must(t, s.Intend("INBOX", []Intent{{Key: Key{UID: 3}, Receipt: "a"}, {Key: Key{UID: 5}, Receipt: "b"}, {Key: Key{UID: 9}, Receipt: "c"}}))
 	must(t, s.Settle("INBOX", Settlement{Done: []Key{{UID: 3}, {UID: 9}}, Retry: []Key{{UID: 5}}, Since: 9, Delete: true}))
 	must(t, s.Close())
 
@@ -54,7 +54,7 @@ func TestIMAPLifecycle(t *testing.T) {
 func TestPOP3HandledAndForget(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	must(t, s.Intend("INBOX", []Intent{{Key{UIDL: "a1"}, "r1"}, {Key{UIDL: "b2"}, "r2"}}))
+	must(t, s.Intend("INBOX", []Intent{{Key: Key{UIDL: "a1"}, Receipt: "r1"}, {Key: Key{UIDL: "b2"}, Receipt: "r2"}}))
 	must(t, s.Settle("INBOX", Settlement{Done: []Key{{UIDL: "a1"}}, Retry: []Key{{UIDL: "b2"}}}))
 	f := s.Folder("INBOX")
 	if !f.HandledUIDL("a1") || f.HandledUIDL("b2") || len(f.Intents()) != 0 {
@@ -70,10 +70,10 @@ func TestPOP3HandledAndForget(t *testing.T) {
 func TestIntentSurvivesCrash(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	must(t, s.Intend("INBOX", []Intent{{Key{UID: 1}, "file-1"}}))
+	must(t, s.Intend("INBOX", []Intent{{Key: Key{UID: 1}, Receipt: "file-1"}}))
 	s.journal.Close() // crash: no Close, no compaction
 	s = open(t, dir)
-	if got := s.Folder("INBOX").Intents(); !slices.Equal(got, []Intent{{Key{UID: 1}, "file-1"}}) {
+	if got := s.Folder("INBOX").Intents(); !slices.Equal(got, []Intent{{Key: Key{UID: 1}, Receipt: "file-1"}}) {
 		t.Fatalf("intents after crash = %v", got)
 	}
 }
@@ -115,10 +115,10 @@ func TestCompactionKeepsEverything(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	for i := uint32(1); i <= 3000; i++ {
-		must(t, s.Intend("INBOX", []Intent{{Key{UID: i}, "r"}}))
+		must(t, s.Intend("INBOX", []Intent{{Key: Key{UID: i}, Receipt: "r"}}))
 		must(t, s.Settle("INBOX", Settlement{Done: []Key{{UID: i}}, Since: i, Delete: i%2 == 0, IDs: []string{MessageID(string(rune(i)))}}))
 	}
-	must(t, s.Intend("POP", []Intent{{Key{UIDL: "x"}, "rx"}}))
+	must(t, s.Intend("POP", []Intent{{Key: Key{UIDL: "x"}, Receipt: "rx"}}))
 	must(t, s.Close())
 	if _, err := os.Stat(filepath.Join(dir, "snapshot")); err != nil {
 		t.Fatalf("no snapshot after a large journal: %v", err)
@@ -245,5 +245,48 @@ func TestVanishedUIDLs(t *testing.T) {
 	f.HandledUIDL("c")
 	if got := f.Vanished(); !slices.Equal(got, []Key{{UIDL: "a"}}) {
 		t.Fatalf("Vanished = %v, want [a]", got)
+	}
+}
+
+func TestIntentKeepsMessageIDs(t *testing.T) {
+	// After a crash, a delivery found complete is settled with its Message-ID, so
+	// dedupe = "message-id" knows it: the ID must survive the journal and compaction.
+	dir := t.TempDir()
+	s := open(t, dir)
+	want := []Intent{{Key: Key{UID: 1}, Receipt: "a", ID: MessageID("<1@x>")}, {Key: Key{UID: 2}, Receipt: "b"}}
+	must(t, s.Intend("INBOX", want))
+	must(t, s.Intend("POP", []Intent{{Key: Key{UIDL: "u"}, Receipt: "c"}}))
+	s.journal.Close() // crash
+	s = open(t, dir)
+	if got := s.Folder("INBOX").Intents(); !slices.Equal(got, want) {
+		t.Fatalf("intents after replay = %v, want %v", got, want)
+	}
+	must(t, s.compact())
+	must(t, s.Close())
+	s = open(t, dir)
+	defer s.Close()
+	if got := s.Folder("INBOX").Intents(); !slices.Equal(got, want) {
+		t.Fatalf("intents after compaction = %v, want %v", got, want)
+	}
+	if got := s.Folder("POP").Intents(); len(got) != 1 || got[0].ID != "" {
+		t.Fatalf("POP intents = %v", got)
+	}
+}
+
+func TestSettleAndIntend(t *testing.T) {
+	// One write, one fsync, two records: after a crash the outcome of one delivery and
+	// the intent of the next are both there.
+	dir := t.TempDir()
+	s := open(t, dir)
+	must(t, s.Intend("INBOX", []Intent{{Key: Key{UID: 1}, Receipt: "a"}}))
+	must(t, s.SettleAndIntend("INBOX", Settlement{Done: []Key{{UID: 1}}, Delete: true},
+		[]Intent{{Key: Key{UID: 2}, Receipt: "b", ID: "id2"}}))
+	s.journal.Close() // crash
+	s = open(t, dir)
+	defer s.Close()
+	f := s.Folder("INBOX")
+	want := []Intent{{Key: Key{UID: 2}, Receipt: "b", ID: "id2"}}
+	if !f.HandledUID(1) || !slices.Equal(f.PendingDeletes(), []Key{{UID: 1}}) || !slices.Equal(f.Intents(), want) {
+		t.Fatalf("handled 1=%v pending=%v intents=%v", f.HandledUID(1), f.PendingDeletes(), f.Intents())
 	}
 }

@@ -102,11 +102,16 @@ func (s *Store) apply(r *record) {
 	}
 }
 
-// write journals a record durably, then applies it in memory.
-func (s *Store) write(r *record) error {
-	line, err := encodeRecord(r)
-	if err != nil {
-		return err
+// write journals records durably with one fsync, then applies them in memory. A
+// crash in the middle leaves a prefix of them (the torn last line is cut off on open).
+func (s *Store) write(rs ...*record) error {
+	var line []byte
+	for _, r := range rs {
+		l, err := encodeRecord(r)
+		if err != nil {
+			return err
+		}
+		line = append(line, l...)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,7 +125,9 @@ func (s *Store) write(r *record) error {
 		return fmt.Errorf("fsync state journal: %w", err)
 	}
 	s.jsize += int64(len(line))
-	s.apply(r)
+	for _, r := range rs {
+		s.apply(r)
+	}
 	return nil
 }
 
@@ -153,6 +160,16 @@ func (s *Store) Intend(folder string, intents []Intent) error {
 	if len(intents) == 0 {
 		return nil
 	}
+	return s.write(intentRecord(folder, intents))
+}
+
+// SettleAndIntend journals the outcome of one delivery and the intent of the next with
+// one fsync: a sink published one message at a time costs one fsync per message.
+func (s *Store) SettleAndIntend(folder string, st Settlement, next []Intent) error {
+	return s.write(settleRecord(folder, st), intentRecord(folder, next))
+}
+
+func intentRecord(folder string, intents []Intent) *record {
 	r := &record{Op: opIntent, Folder: folder}
 	keys := make([]Key, len(intents))
 	for i, in := range intents {
@@ -160,15 +177,25 @@ func (s *Store) Intend(folder string, intents []Intent) error {
 	}
 	r.setKeys(keys)
 	// setKeys groups UIDs before UIDLs; a batch holds only one kind, so the receipts
-	// stay in order.
+	// and Message-IDs stay in order.
+	var ids bool
 	for _, in := range intents {
 		r.Receipts = append(r.Receipts, in.Receipt)
+		r.IDs = append(r.IDs, in.ID)
+		ids = ids || in.ID != ""
 	}
-	return s.write(r)
+	if !ids {
+		r.IDs = nil
+	}
+	return r
 }
 
 // Settle journals the outcome of a batch.
 func (s *Store) Settle(folder string, st Settlement) error {
+	return s.write(settleRecord(folder, st))
+}
+
+func settleRecord(folder string, st Settlement) *record {
 	r := &record{Op: opSettle, Folder: folder, Since: st.Since, Delete: st.Delete, IDs: st.IDs}
 	r.setKeys(st.Done)
 	for _, k := range st.Retry {
@@ -178,7 +205,7 @@ func (s *Store) Settle(folder string, st Settlement) error {
 			r.RetryUIDs = append(r.RetryUIDs, k.UID)
 		}
 	}
-	return s.write(r)
+	return r
 }
 
 // Deleted journals deletions the server confirmed.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"log/syslog"
 	"slices"
 	"strings"
 	"sync"
@@ -37,17 +38,33 @@ func ParseFormat(s string) (Format, error) {
 
 // New returns a logger writing to w.
 func New(w io.Writer, f Format, level slog.Level) *slog.Logger {
-	if f == JSON {
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
-	}
-	return slog.New(&handler{w: w, journal: f == Journal, level: level, mu: new(sync.Mutex)})
+	return NewWith(w, Options{Format: f, Level: level})
 }
 
-// handler prints one line per record, without a timestamp (the terminal, cron's mail
-// and journald each add their own).
+// Options configure a logger.
+type Options struct {
+	Format Format
+	Level  slog.Level
+	// Time starts Human lines with the local time: for a daemon running on a
+	// terminal, which, unlike cron's mail and journald, adds no time of its own.
+	Time bool
+}
+
+// NewWith returns a logger writing to w.
+func NewWith(w io.Writer, o Options) *slog.Logger {
+	if o.Format == JSON {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: o.Level}))
+	}
+	return slog.New(&handler{w: w, journal: o.Format == Journal, stamp: o.Time, level: o.Level, mu: new(sync.Mutex)})
+}
+
+// handler prints one line per record, by default without a timestamp (cron's mail,
+// journald and syslog each add their own).
 type handler struct {
 	w       io.Writer
 	journal bool
+	stamp   bool
+	sys     *syslog.Writer // when set, lines go to syslog instead of w
 	level   slog.Level
 	attrs   []slog.Attr
 	mu      *sync.Mutex
@@ -57,9 +74,14 @@ func (h *handler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.
 
 func (h *handler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
-	if h.journal {
+	switch {
+	case h.sys != nil:
+	case h.journal:
 		fmt.Fprintf(&b, "<%d>", priority(r.Level))
-	} else {
+	default:
+		if h.stamp {
+			b.WriteString(r.Time.Format("15:04:05 "))
+		}
 		b.WriteString("fetchsecure: " + levelWord(r.Level))
 	}
 	b.WriteString(r.Message)
@@ -74,6 +96,9 @@ func (h *handler) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(add)
 	if len(kv) > 0 {
 		b.WriteString(" (" + strings.Join(kv, " ") + ")")
+	}
+	if h.sys != nil {
+		return toSyslog(h.sys, r.Level, b.String())
 	}
 	b.WriteByte('\n')
 	h.mu.Lock()

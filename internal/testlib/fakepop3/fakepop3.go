@@ -60,6 +60,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fetchsecure/fetchsecure/internal/testlib/fakenet"
 )
 
 // Config describes the server. The zero value is a minimal RFC 1939 server with CAPA,
@@ -86,6 +88,9 @@ type Config struct {
 
 	// Hook, if set, sees every command line before the server handles it.
 	Hook Hook
+	// OnConnect, if set, runs before the greeting: returning Hangup closes the
+	// connection (after a half greeting, a stall), Handled skips the greeting.
+	OnConnect func(s *Session) Action
 }
 
 // Hook inspects a command and may answer it, fault the session or pass it on.
@@ -112,15 +117,11 @@ type Command struct {
 
 // Server is a running fake POP3 server.
 type Server struct {
-	cfg   Config
-	ln    net.Listener
-	done  chan struct{}
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	mbox  []*message
-	cmds  []Command
-	conns map[net.Conn]bool
-	count int // sessions so far
+	cfg  Config
+	net  *fakenet.Listener
+	mu   sync.Mutex
+	mbox []*message
+	cmds []Command
 }
 
 type message struct {
@@ -134,11 +135,7 @@ func Start(tb testing.TB, cfg Config) *Server {
 	if cfg.User == "" && cfg.Password == "" {
 		cfg.User, cfg.Password = "user", "secret"
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("fakepop3: listen: %v", err)
-	}
-	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{}), conns: map[net.Conn]bool{}}
+	s := &Server{cfg: cfg, net: fakenet.Listen(tb, cfg.TLS)}
 	for i, data := range cfg.Messages {
 		uidl := fmt.Sprintf("uid-%d", i+1)
 		if i < len(cfg.UIDLs) {
@@ -146,14 +143,12 @@ func Start(tb testing.TB, cfg Config) *Server {
 		}
 		s.mbox = append(s.mbox, &message{uidl: uidl, data: data})
 	}
-	s.wg.Add(1)
-	go s.accept()
-	tb.Cleanup(s.Close)
+	s.net.Serve(func(conn net.Conn, id int) { newSession(s, conn, id).run() })
 	return s
 }
 
 // Addr is the server's host:port.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.net.Addr() }
 
 // Dial opens a TCP connection to the server; the test must close it (or hand it to a
 // client that does).
@@ -166,55 +161,9 @@ func (s *Server) Dial(tb testing.TB) net.Conn {
 	return conn
 }
 
-func (s *Server) accept() {
-	defer s.wg.Done()
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.count++
-		id := s.count
-		s.conns[conn] = true
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.serve(conn, id)
-	}
-}
-
-func (s *Server) serve(conn net.Conn, id int) {
-	defer s.wg.Done()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, conn)
-		s.mu.Unlock()
-		conn.Close()
-	}()
-	if s.cfg.TLS != nil {
-		conn = tls.Server(conn, s.cfg.TLS)
-	}
-	newSession(s, conn, id).run()
-}
-
 // Close stops the server: it closes the listener and every connection, ends stalls
 // and waits for all goroutines. It is safe to call more than once.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		s.mu.Unlock()
-		return
-	default:
-	}
-	close(s.done)
-	s.ln.Close()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
+func (s *Server) Close() { s.net.Close() }
 
 // Commands returns every command received so far, in order.
 func (s *Server) Commands() []Command {

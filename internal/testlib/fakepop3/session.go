@@ -7,6 +7,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/fetchsecure/fetchsecure/internal/testlib/fakenet"
 )
 
 // errHangup ends a session without a reply.
@@ -16,7 +18,7 @@ var errHangup = errors.New("hang up")
 type Session struct {
 	srv     *Server
 	conn    net.Conn
-	cut     *cutter
+	cut     *fakenet.Cutter
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	id      int
@@ -32,7 +34,7 @@ type Session struct {
 
 func newSession(srv *Server, conn net.Conn, id int) *Session {
 	s := &Session{srv: srv, conn: conn, id: id, tls: srv.cfg.TLS != nil, deleted: map[int]bool{}}
-	s.cut = &cutter{conn: conn, left: -1}
+	s.cut = &fakenet.Cutter{Conn: conn, Left: -1}
 	s.br = bufio.NewReader(conn)
 	s.bw = bufio.NewWriterSize(s.cut, 64<<10)
 	return s
@@ -53,14 +55,14 @@ func (s *Session) Write(raw string) {
 // Stall blocks until the server is closed: the client sees a server that stopped
 // answering. Call it from a Hook, then return Hangup.
 func (s *Session) Stall() {
-	<-s.srv.done
+	<-s.srv.net.Done()
 }
 
 // CutAfter makes the connection close after n more bytes have been written: return
 // Continue from the Hook and the server's own reply is cut short.
 func (s *Session) CutAfter(n int) {
 	s.bw.Flush()
-	s.cut.left = n
+	s.cut.Left = n
 }
 
 // Wire returns message n (from 1) of this session as RETR sends it: dot-stuffed and
@@ -73,7 +75,9 @@ func (s *Session) Wire(n int) []byte {
 }
 
 func (s *Session) run() {
-	s.greet()
+	if !s.connect() {
+		return
+	}
 	for {
 		if s.bw.Buffered() > 0 && s.br.Buffered() == 0 {
 			s.flush()
@@ -91,11 +95,27 @@ func (s *Session) run() {
 	}
 }
 
+// connect runs OnConnect and sends the greeting; false ends the session.
+func (s *Session) connect() bool {
+	action := Continue
+	if h := s.srv.cfg.OnConnect; h != nil {
+		action = h(s)
+	}
+	switch action {
+	case Hangup:
+		s.bw.Flush()
+		return false
+	case Continue:
+		s.greet()
+	}
+	return true
+}
+
 func (s *Session) flush() {
 	if d := s.srv.cfg.Latency; d > 0 {
 		select {
 		case <-time.After(d):
-		case <-s.srv.done:
+		case <-s.srv.net.Done():
 		}
 	}
 	s.bw.Flush()
@@ -162,25 +182,7 @@ func (s *Session) startTLS() error {
 		return err
 	}
 	s.conn, s.tls = tconn, true
-	s.cut.conn = tconn
+	s.cut.Conn = tconn
 	s.br.Reset(tconn)
 	return nil
-}
-
-// cutter writes to conn and closes it after left bytes (left < 0: no limit).
-type cutter struct {
-	conn net.Conn
-	left int
-}
-
-func (c *cutter) Write(p []byte) (int, error) {
-	if c.left < 0 || len(p) <= c.left {
-		if c.left >= 0 {
-			c.left -= len(p)
-		}
-		return c.conn.Write(p)
-	}
-	n, _ := c.conn.Write(p[:c.left])
-	c.conn.Close()
-	return n, errHangup
 }
