@@ -62,6 +62,9 @@ type Options struct {
 	// slowly the server trickles bytes (the inactivity watchdog bounds each wait only).
 	// 0 means DefaultGreetingTimeout.
 	GreetingTimeout time.Duration
+	// Delim asks the server for its hierarchy separator (LIST "" ""), for sinks that
+	// split folder names into levels (maildir_folders).
+	Delim bool
 }
 
 // DefaultGreetingTimeout is the default of Options.GreetingTimeout: a greeting and a
@@ -70,13 +73,15 @@ const DefaultGreetingTimeout = 2 * time.Minute
 
 // Source is an authenticated IMAP session.
 type Source struct {
-	c    *imapclient.Client
-	wire *wire // the stream go-imap reads, checked
-	conn net.Conn
-	opts Options
-	tc   fetch.TimeoutConn // nil if the connection has no watchdog
-	buf  []byte            // CRLF conversion buffer, reused for every message
-	idle idleState         // new-mail notifications for a Watcher (idle.go)
+	c          *imapclient.Client
+	wire       *wire // the stream go-imap reads, checked
+	conn       net.Conn
+	opts       Options
+	tc         fetch.TimeoutConn // nil if the connection has no watchdog
+	buf        []byte            // CRLF conversion buffer, reused for every message
+	idle       idleState         // new-mail notifications for a Watcher (idle.go)
+	delim      rune              // the hierarchy separator, once asked (Options.Delim)
+	delimKnown bool
 }
 
 // New starts a session on conn: greeting, STARTTLS if asked, authentication.
