@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-sasl"
 
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
@@ -51,12 +50,6 @@ func (s *Source) authError(err error) error {
 	hint := "check user and password (or password_command) for this account"
 	if s.opts.Auth == "oauth2" {
 		hint = "the server refused the access token: run `fetchsecure oauth login` for the account again, or check token_command"
-	}
-	// go-sasl's OAUTHBEARER client ends the exchange with this error when the server
-	// sends its failure challenge (RFC 7628 §3.2.2): the token was refused.
-	var be *sasl.OAuthBearerError
-	if errors.As(err, &be) {
-		return fail.Hint(fail.Auth, fmt.Errorf("the server refused the token of %q (status %q)", user, be.Status), hint)
 	}
 	var ie *imap.Error
 	if !errors.As(err, &ie) {
