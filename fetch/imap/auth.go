@@ -55,7 +55,11 @@ func (s *Source) authError(err error) error {
 	if !errors.As(err, &ie) {
 		return s.cmdError(fmt.Sprintf("login as %q", user), err)
 	}
-	msg := fmt.Errorf("the server refused the login of %q: %s", user, strings.TrimSpace(ie.Text))
+	what := "login"
+	if s.opts.Auth == "oauth2" {
+		what = "token"
+	}
+	msg := fmt.Errorf("the server refused the %s of %q: %s", what, user, strings.TrimSpace(ie.Text))
 	switch ie.Code {
 	case imap.ResponseCodeUnavailable, imap.ResponseCodeInUse, imap.ResponseCodeServerBug:
 		return fail.Wrap(fail.Temporary, msg)
