@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-sasl"
 
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
@@ -52,17 +51,15 @@ func (s *Source) authError(err error) error {
 	if s.opts.Auth == "oauth2" {
 		hint = "the server refused the access token: run `fetchsecure oauth login` for the account again, or check token_command"
 	}
-	// go-sasl's OAUTHBEARER client ends the exchange with this error when the server
-	// sends its failure challenge (RFC 7628 §3.2.2): the token was refused.
-	var be *sasl.OAuthBearerError
-	if errors.As(err, &be) {
-		return fail.Hint(fail.Auth, fmt.Errorf("the server refused the token of %q (status %q)", user, be.Status), hint)
-	}
 	var ie *imap.Error
 	if !errors.As(err, &ie) {
 		return s.cmdError(fmt.Sprintf("login as %q", user), err)
 	}
-	msg := fmt.Errorf("the server refused the login of %q: %s", user, strings.TrimSpace(ie.Text))
+	what := "login"
+	if s.opts.Auth == "oauth2" {
+		what = "token"
+	}
+	msg := fmt.Errorf("the server refused the %s of %q: %s", what, user, strings.TrimSpace(ie.Text))
 	switch ie.Code {
 	case imap.ResponseCodeUnavailable, imap.ResponseCodeInUse, imap.ResponseCodeServerBug:
 		return fail.Wrap(fail.Temporary, msg)

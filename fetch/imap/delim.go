@@ -1,35 +1,30 @@
 package imap
 
-import "strings"
-
-// maxListed bounds how many LIST replies delimiter looks at: a folder name holding the
-// wildcards '*' or '%' matches others, and a hostile server may send any number.
-const maxListed = 1000
-
-// delimiter asks for the hierarchy separator of folder with LIST "" folder (RFC 9051
-// §6.3.9) and returns it, or 0 when the server has none (a flat namespace, NIL) or
-// does not list the folder. Sinks use it to split the name into levels
-// (maildir_folders); a failure here costs nothing else, so it is only logged.
-func (s *Source) delimiter(folder string) rune {
-	cmd := s.c.List("", folder, nil)
+// delimiter asks once per session for the hierarchy separator with LIST "" "" (RFC 9051
+// §6.3.9: an empty mailbox name returns the root's delimiter and nothing else), and
+// returns it, or 0 for a flat namespace (NIL). Only maildir_folders needs it to split a
+// folder name into levels, so it is asked only then (Options.Delim). Listing the folder
+// itself would work too, but would make the server send folder names — and a name that
+// is not valid modified UTF-7 makes go-imap drop the whole connection. A failure here is
+// only logged: the sink then splits on '/'.
+func (s *Source) delimiter() rune {
+	if !s.opts.Delim {
+		return 0
+	}
+	if s.delimKnown {
+		return s.delim
+	}
+	cmd := s.c.List("", "", nil)
 	var delim rune
-	for n := 0; ; n++ {
-		d := cmd.Next()
-		if d == nil {
-			break
-		}
-		if n < maxListed && sameFolder(d.Mailbox, folder) {
+	for d := cmd.Next(); d != nil; d = cmd.Next() {
+		if d.Mailbox == "" {
 			delim = d.Delim
 		}
 	}
 	if err := cmd.Close(); err != nil {
-		s.opts.Log.Debug("IMAP LIST for the hierarchy separator failed", "folder", folder, "err", err)
+		s.opts.Log.Debug("IMAP LIST for the hierarchy separator failed", "err", err)
 		return 0
 	}
+	s.delim, s.delimKnown = delim, true
 	return delim
-}
-
-// sameFolder compares folder names; INBOX is case-insensitive (RFC 9051 §5.1).
-func sameFolder(a, b string) bool {
-	return a == b || strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
 }

@@ -32,6 +32,7 @@ import (
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/oauth/bearer"
 )
 
 // Options configure a session.
@@ -62,6 +63,9 @@ type Options struct {
 	// slowly the server trickles bytes (the inactivity watchdog bounds each wait only).
 	// 0 means DefaultGreetingTimeout.
 	GreetingTimeout time.Duration
+	// Delim asks the server for its hierarchy separator (LIST "" ""), for sinks that
+	// split folder names into levels (maildir_folders).
+	Delim bool
 }
 
 // DefaultGreetingTimeout is the default of Options.GreetingTimeout: a greeting and a
@@ -70,14 +74,16 @@ const DefaultGreetingTimeout = 2 * time.Minute
 
 // Source is an authenticated IMAP session.
 type Source struct {
-	c    *imapclient.Client
-	wire *wire // the stream go-imap reads, checked
-	conn net.Conn
-	opts Options
-	tc   fetch.TimeoutConn // nil if the connection has no watchdog
-	buf  []byte            // CRLF conversion buffer, reused for every message
-	idle idleState         // new-mail notifications for a Watcher (idle.go)
-	ns   *string           // personal namespace prefix, asked at the first Open (namespace.go)
+	c          *imapclient.Client
+	wire       *wire // the stream go-imap reads, checked
+	conn       net.Conn
+	opts       Options
+	tc         fetch.TimeoutConn // nil if the connection has no watchdog
+	buf        []byte            // CRLF conversion buffer, reused for every message
+	idle       idleState         // new-mail notifications for a Watcher (idle.go)
+	delim      rune              // the hierarchy separator, once asked (Options.Delim)
+	delimKnown bool
+	ns         *string // personal namespace prefix, once asked (namespace.go)
 }
 
 // New starts a session on conn: greeting, STARTTLS if asked, authentication.
@@ -219,13 +225,11 @@ func (s *Source) saslClient(pass string) (sasl.Client, error) {
 	caps := s.c.Caps()
 	switch s.opts.Auth {
 	case "oauth2":
-		if caps.Has(imap.AuthCap("OAUTHBEARER")) {
-			return sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: s.opts.User, Token: pass}), nil
+		mech := bearer.Choose(func(m string) bool { return caps.Has(imap.AuthCap(m)) })
+		if mech == "" {
+			return nil, fail.Errorf(fail.Auth, "the server offers neither OAUTHBEARER nor XOAUTH2")
 		}
-		if caps.Has(imap.AuthCap("XOAUTH2")) {
-			return &xoauth2{user: s.opts.User, token: pass}, nil
-		}
-		return nil, fail.Errorf(fail.Auth, "the server offers neither OAUTHBEARER nor XOAUTH2")
+		return bearer.New(mech, s.opts.User, pass), nil
 	case "login":
 		return nil, nil
 	case "plain":
@@ -236,15 +240,3 @@ func (s *Source) saslClient(pass string) (sasl.Client, error) {
 	}
 	return nil, nil
 }
-
-// xoauth2 is Google's and Microsoft's pre-standard bearer mechanism (go-sasl has
-// only OAUTHBEARER).
-type xoauth2 struct{ user, token string }
-
-func (x *xoauth2) Start() (string, []byte, error) {
-	return "XOAUTH2", []byte("user=" + x.user + "\x01auth=Bearer " + x.token + "\x01\x01"), nil
-}
-
-// Next answers the server's error challenge with an empty response; the server then
-// fails the command (RFC 7628 §3.2.3 style).
-func (x *xoauth2) Next([]byte) ([]byte, error) { return []byte{}, nil }

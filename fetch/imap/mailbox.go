@@ -37,7 +37,7 @@ func (s *Source) Open(ctx context.Context, folder string) (fetch.Mailbox, error)
 	}
 	s.opts.Log.Debug("IMAP folder selected", "folder", folder, "messages", data.NumMessages,
 		"uidvalidity", data.UIDValidity, "uidnext", data.UIDNext)
-	return &mailbox{s: s, name: folder, data: data, delim: s.delimiter(folder)}, nil
+	return &mailbox{s: s, name: folder, data: data, delim: s.delimiter()}, nil
 }
 
 func (s *Source) folderError(folder string, err error) error {

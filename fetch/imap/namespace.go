@@ -6,9 +6,11 @@ import "github.com/emersion/go-imap/v2"
 // namespace (NAMESPACE, RFC 2342): "INBOX." on Cyrus and Courier, which keep every
 // folder below INBOX, "" on Dovecot. package deliver/maildir drops it from folder
 // names, so that Cyrus's "INBOX.Lists.go-nuts" lands in .Lists.go-nuts as Dovecot's
-// "Lists/go-nuts" does. A server without the extension, or a failure, means "".
+// "Lists/go-nuts" does. Like the delimiter, it is asked only for maildir_folders
+// (Options.Delim). A server without the extension, or a failure, means "". The
+// prefix comes as a plain string, so no folder name can break the session here.
 func (s *Source) learnNamespace() {
-	if s.ns != nil {
+	if s.ns != nil || !s.opts.Delim {
 		return
 	}
 	prefix := ""

@@ -14,7 +14,7 @@ import (
 // interoperability tests in tests/.
 func TestNamespacePrefix(t *testing.T) {
 	srv := startServer(t, false, imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapNamespace: {}})
-	src, err := srv.dial(t, Options{PlaintextOK: true})
+	src, err := srv.dial(t, Options{PlaintextOK: true, Delim: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,8 @@ func connect(ctx context.Context, a *config.Account, env *Env) (fetch.Source, fe
 			StartTLS: startTLS(ep), TLS: ep.Mode == tunnel.ModeTLS,
 			PlaintextOK: plaintextOK(a), AllowPreauth: len(a.TunnelCommand) > 0,
 			User: a.User, Password: password, Auth: a.Auth.String(), Keep: a.Keep,
-			Log: env.Log.With("account", a.Name), MaxLine: a.MaxLine,
+			Delim: a.MaildirFolders,
+			Log:   env.Log.With("account", a.Name), MaxLine: a.MaxLine,
 		})
 	default:
 		envelope.Protocol = "POP3"

@@ -125,8 +125,21 @@ func (s *Session) selectFolder(c *Command) error {
 }
 
 func (s *Session) list(c *Command) error {
-	for _, name := range s.srv.order {
-		s.untagged(`LIST () "/" ` + astring(name))
+	pattern := ""
+	if len(c.Args) > 1 {
+		pattern = c.Args[1]
+	}
+	switch {
+	case pattern == "": // RFC 9051 §6.3.9: the hierarchy delimiter only
+		s.untagged(`LIST (\Noselect) "/" ""`)
+	case !strings.ContainsAny(pattern, "*%"):
+		if slices.Contains(s.srv.order, pattern) {
+			s.untagged(`LIST () "/" ` + astring(pattern))
+		}
+	default: // any wildcard: every folder, hostile names included
+		for _, name := range s.srv.order {
+			s.untagged(`LIST () "/" ` + astring(name))
+		}
 	}
 	return s.ok(c.Verb + " completed")
 }
