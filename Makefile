@@ -11,7 +11,7 @@ MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/user
 UNITS   := fetchsecure.service fetchsecure-once.service fetchsecure.timer
 
-.PHONY: all build demo test unit lint fmt bench bench-deps fuzz install uninstall man clean
+.PHONY: all build demo test unit lint fmt bench bench-deps fuzz install uninstall man clean interop interop-deps
 
 all: build
 
@@ -64,6 +64,27 @@ uninstall:
 # Regenerate docs/man from --help and config.example.toml (a test checks they are current).
 man:
 	$(GO) generate ./cmd/fetchsecure
+
+# The interoperability matrix (docs/servers.md): Cyrus, Courier, popa3d behind stunnel,
+# Exim, Postfix and Cyrus and Dovecot LMTP, unpacked from Debian packages into
+# /var/tmp/fetchsecure-interop (FETCHSECURE_INTEROP_DIR) and each run in a private
+# mount namespace; no service of the host is touched. Needs root; as another user the
+# tests are skipped and say so. Prints the compatibility table and regenerates the
+# generated part of docs/servers.md; make test runs a named subset (tests/interop_gate_test.go).
+INTEROP_REPORT := bin/interop.jsonl
+
+interop-deps:
+	internal/testlib/interop/install.sh
+
+interop: interop-deps
+	@mkdir -p bin && rm -f $(INTEROP_REPORT)
+	@req=0; [ "$$(id -u)" -ne 0 ] || req=1; \
+	FETCHSECURE_INTEROP=all FETCHSECURE_REQUIRE_SERVERS=$$req FETCHSECURE_INTEROP_REPORT=$(CURDIR)/$(INTEROP_REPORT) \
+		$(GO) test -count=1 -timeout 20m -run '^TestInterop' ./tests/; status=$$?; \
+	if [ -s $(INTEROP_REPORT) ]; then \
+		$(GO) run ./internal/testlib/interop/table -report $(INTEROP_REPORT) -doc docs/servers.md || status=1; \
+	else echo "interop: no results (see above); docs/servers.md left as it is"; fi; \
+	exit $$status
 
 clean:
 	rm -rf bin demo

@@ -37,9 +37,7 @@ func TestInteropDeliverDovecotLMTP(t *testing.T) {
 // make the run fail temporarily (exit 7), and a 5xx reply must be reported (exit
 // 10) and leave it there too.
 func deliverMatrix(t *testing.T, name string, start func() interop.Target) {
-	if !fullMatrix() && !anyCI(name) {
-		t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
-	}
+	gateServer(t, name)
 	tg := start()
 	src := testlib.StartDovecot(t, testlib.DovecotOptions{})
 	// Dovecot notices a changed passwd-file by its modification time: users added in
@@ -51,9 +49,7 @@ func deliverMatrix(t *testing.T, name string, start func() interop.Target) {
 	}
 	for _, mode := range []string{"deliver", "4xx", "5xx"} {
 		t.Run(mode, func(t *testing.T) {
-			if !fullMatrix() && !ciCells[name+"/"+mode] {
-				t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
-			}
+			gate(t, name+"/"+mode)
 			d := &delivery{t: t, tg: tg, src: src, mode: mode, user: users[mode]}
 			interop.Record(t, interop.Result{Server: tg.Name(), Protocol: strings.ToUpper(tg.Protocol()),
 				TLS: "none", Via: "local", Mode: mode}, func() string { return d.detail })

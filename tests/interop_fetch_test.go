@@ -7,10 +7,6 @@ import (
 	"github.com/fetchsecure/fetchsecure/internal/testlib/interop"
 )
 
-// ciCells names the cells `make test` and CI run (server/protocol/TLS/via/mode as in
-// the subtest names); the rest of the matrix runs under `make interop`.
-var ciCells = map[string]bool{}
-
 func TestInteropDovecot(t *testing.T) {
 	fetchMatrix(t, "dovecot", func() interop.Mailstore { return interop.StartDovecotStore(t) })
 }
@@ -31,9 +27,7 @@ func TestInteropPopa3d(t *testing.T) {
 // delete mode, its NUL messages once per endpoint, and through the SSH tunnel once
 // per protocol, and records the server's capabilities.
 func fetchMatrix(t *testing.T, name string, start func() interop.Mailstore) {
-	if !fullMatrix() && !anyCI(name) {
-		t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
-	}
+	gateServer(t, name)
 	srv := start()
 	// testlib's Dovecot notices a changed passwd-file by its modification time: a
 	// user added in the second of an earlier lookup would stay unknown. So every
@@ -66,9 +60,7 @@ func fetchMatrix(t *testing.T, name string, start func() interop.Mailstore) {
 		if ep.Protocol == "imap" && ep.TLS == "tls" && srv.Folder("Lists/go-nuts") != "INBOX" {
 			user := users()
 			t.Run("imap/TLS/direct/folders", func(t *testing.T) {
-				if !fullMatrix() && !ciCells[name+"/imap/TLS/direct/folders"] {
-					t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
-				}
+				gate(t, name+"/imap/TLS/direct/folders")
 				foldersCell(t, srv, ep, user)
 			})
 		}
@@ -76,9 +68,7 @@ func fetchMatrix(t *testing.T, name string, start func() interop.Mailstore) {
 	for _, c := range cells {
 		id := fmt.Sprintf("%s/%s/%s/%s/%s", name, c.ep.Protocol, c.tlsName(), c.via(), c.mode)
 		t.Run(id[len(name)+1:], func(t *testing.T) {
-			if !fullMatrix() && !ciCells[id] {
-				t.Skipf("part of the full interoperability matrix: run `make interop` (%s=all)", interopEnv)
-			}
+			gate(t, id)
 			c.run(t)
 		})
 	}
@@ -111,13 +101,4 @@ func probe(t *testing.T, srv interop.Mailstore, user string) {
 		t.Logf("%s %s: %s\n  %v", c.Server, c.Protocol, c.Greeting, c.Caps)
 		interop.RecordCaps(t, c)
 	}
-}
-
-func anyCI(server string) bool {
-	for id := range ciCells {
-		if len(id) > len(server) && id[:len(server)+1] == server+"/" {
-			return true
-		}
-	}
-	return false
 }

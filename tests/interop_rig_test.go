@@ -16,22 +16,6 @@ import (
 	"github.com/fetchsecure/fetchsecure/internal/testlib/interop"
 )
 
-// The interoperability matrix runs the built binary against the servers of package
-// interop (Cyrus, Courier, popa3d behind stunnel, Exim, Postfix, Cyrus and Dovecot
-// LMTP), each in its own mount namespace. The servers must be unpacked first
-// (`make interop-deps`, as root); without them every test here is skipped, or fails
-// under FETCHSECURE_REQUIRE_SERVERS=1.
-//
-// Most of it runs only under `make interop` (FETCHSECURE_INTEROP=all), which also
-// writes the compatibility table. `make test` and CI run the subset named in
-// ciCells: it fits their time budget (docs/servers.md says why these cells).
-
-// interopEnv selects the whole matrix.
-const interopEnv = "FETCHSECURE_INTEROP"
-
-// fullMatrix reports whether the whole matrix runs, not only the CI subset.
-func fullMatrix() bool { return os.Getenv(interopEnv) == "all" }
-
 // interopAttachment keeps the corpus's attachment small: the 20 MB one of the
 // Dovecot tests proves streaming, which does not depend on the server; here each
 // server gets the corpus several times.

@@ -26,6 +26,9 @@ type CyrusOptions struct {
 	// LMTPOverQuotaPermanent makes lmtpd refuse mail over quota with 5xx
 	// (lmtp_over_quota_perm_failure); by default it answers 4xx, as Debian's does.
 	LMTPOverQuotaPermanent bool
+	// POPMinPoll is popminpoll, the minutes between two POP3 logins of a user; 0 here,
+	// 1 in Debian's imapd.conf.
+	POPMinPoll int
 }
 
 // StartCyrus starts Cyrus; it is killed when the test ends.
@@ -60,7 +63,7 @@ func (c *Cyrus) imapdConf(opts CyrusOptions) string {
 		"altnamespace: no",
 		"unixhierarchysep: no",
 		"lmtp_downcase_rcpt: yes",
-		"popminpoll: 0",
+		fmt.Sprintf("popminpoll: %d", opts.POPMinPoll),
 		"autocreate_quota: 0",
 		"umask: 077",
 		"sieveusehomedir: false",

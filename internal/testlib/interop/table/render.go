@@ -131,7 +131,7 @@ func writeCaps(b *strings.Builder, caps []*interop.Caps) {
 			}
 			line = append(line, hasCap(c.Caps, name))
 		}
-		greeting := "`" + clip(c.Greeting, 60) + "`"
+		greeting := "`" + clip(withoutCode(c.Greeting), 70) + "`"
 		if len(c.Caps) == 0 {
 			greeting += " (no CAPABILITY/CAPA: nothing announced)"
 		}
@@ -166,6 +166,19 @@ func writeNotes(b *strings.Builder, tables ...*table) {
 	}
 	slices.Sort(notes)
 	b.WriteString("\nCells that did not pass:\n\n" + strings.Join(notes, "\n") + "\n")
+}
+
+// withoutCode drops the response code of an IMAP greeting ("* OK [CAPABILITY ...]
+// text"), which the capability columns show, and keeps the text.
+func withoutCode(g string) string {
+	rest, ok := strings.CutPrefix(g, "* OK [")
+	if !ok {
+		return g
+	}
+	if _, text, found := strings.Cut(rest, "] "); found {
+		return "* OK " + text
+	}
+	return g
 }
 
 // clip keeps s on one line of at most n bytes, without Markdown table breakers.
