@@ -38,6 +38,7 @@ func TestInteropDeliverDovecotLMTP(t *testing.T) {
 // 10) and leave it there too.
 func deliverMatrix(t *testing.T, name string, start func() interop.Target) {
 	gateServer(t, name)
+	testlib.CheckGoroutines(t)
 	tg := start()
 	src := testlib.StartDovecot(t, testlib.DovecotOptions{})
 	// Dovecot notices a changed passwd-file by its modification time: users added in

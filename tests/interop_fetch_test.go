@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/fetchsecure/fetchsecure/internal/testlib"
 	"github.com/fetchsecure/fetchsecure/internal/testlib/interop"
 )
 
@@ -28,19 +29,9 @@ func TestInteropPopa3d(t *testing.T) {
 // per protocol, and records the server's capabilities.
 func fetchMatrix(t *testing.T, name string, start func() interop.Mailstore) {
 	gateServer(t, name)
+	testlib.CheckGoroutines(t)
 	srv := start()
-	// testlib's Dovecot notices a changed passwd-file by its modification time: a
-	// user added in the second of an earlier lookup would stay unknown. So every
-	// user is added before the first lookup.
-	users := func() func() string {
-		var names []string
-		for range 32 {
-			name := fmt.Sprintf("u%d", userSeq.Add(1))
-			srv.AddUser(t, name, password)
-			names = append(names, name)
-		}
-		return func() string { u := names[0]; names = names[1:]; return u }
-	}()
+	users := addUsers(t, srv, 32)
 	probe(t, srv, users())
 	plain, nul := interopCorpus()
 	var cells []cell
@@ -100,5 +91,24 @@ func probe(t *testing.T, srv interop.Mailstore, user string) {
 	for _, c := range srv.Probe(t, user, password) {
 		t.Logf("%s %s: %s\n  %v", c.Server, c.Protocol, c.Greeting, c.Caps)
 		interop.RecordCaps(t, c)
+	}
+}
+
+// addUsers adds n users and returns a function that hands them out. testlib's
+// Dovecot notices a changed passwd-file by its modification time: a user added in
+// the second of an earlier lookup would stay unknown. So every user is added before
+// the first lookup.
+func addUsers(t *testing.T, srv interop.Mailstore, n int) func() string {
+	t.Helper()
+	var names []string
+	for range n {
+		name := fmt.Sprintf("u%d", userSeq.Add(1))
+		srv.AddUser(t, name, password)
+		names = append(names, name)
+	}
+	return func() string {
+		u := names[0]
+		names = names[1:]
+		return u
 	}
 }

@@ -25,25 +25,7 @@ func foldersCell(t *testing.T, srv interop.Mailstore, ep interop.Endpoint, user 
 	heldList := srv.Fill(t, user, password, "Lists/go-nuts", list)
 	dir := t.TempDir()
 	maildir := filepath.Join(dir, "Maildir")
-	config := strings.Join([]string{
-		fmt.Sprintf("state_dir = %q", filepath.Join(dir, "state")),
-		"[account.folders]",
-		`protocol = "imap"`,
-		`host = "127.0.0.1"`,
-		fmt.Sprintf("port = %d", ep.Port),
-		`tls = "tls"`,
-		fmt.Sprintf("ca_file = %q", srv.Anchor().File),
-		fmt.Sprintf("user = %q", user),
-		fmt.Sprintf("password = %q", password),
-		fmt.Sprintf("maildir = %q", maildir),
-		fmt.Sprintf("folders = [\"INBOX\", %q]", srv.Folder("Lists/go-nuts")),
-		"maildir_folders = true",
-		"keep = false",
-	}, "\n") + "\n"
-	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := foldersConfig(t, dir, srv, ep, user)
 	r := testlib.Run(t, testlib.BuildBinary(t, "./cmd/fetchsecure"), "-c", cfgPath, "--once")
 	if r.Code != 0 {
 		detail = fmt.Sprintf("exit %d: %s", r.Code, firstLine(r.Stderr))
@@ -67,4 +49,29 @@ func foldersCell(t *testing.T, srv interop.Mailstore, ep interop.Endpoint, user 
 		detail = fmt.Sprintf("%d messages left in the folder on the server", n)
 		t.Errorf("%s", detail)
 	}
+}
+
+// foldersConfig writes the configuration of foldersCell and returns its path.
+func foldersConfig(t *testing.T, dir string, srv interop.Mailstore, ep interop.Endpoint, user string) string {
+	t.Helper()
+	config := strings.Join([]string{
+		fmt.Sprintf("state_dir = %q", filepath.Join(dir, "state")),
+		"[account.folders]",
+		`protocol = "imap"`,
+		`host = "127.0.0.1"`,
+		fmt.Sprintf("port = %d", ep.Port),
+		`tls = "tls"`,
+		fmt.Sprintf("ca_file = %q", srv.Anchor().File),
+		fmt.Sprintf("user = %q", user),
+		fmt.Sprintf("password = %q", password),
+		fmt.Sprintf("maildir = %q", filepath.Join(dir, "Maildir")),
+		fmt.Sprintf("folders = [\"INBOX\", %q]", srv.Folder("Lists/go-nuts")),
+		"maildir_folders = true",
+		"keep = false",
+	}, "\n") + "\n"
+	p := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(p, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

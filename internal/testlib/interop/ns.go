@@ -106,7 +106,13 @@ func (n *ns) Var(rel string) string { return filepath.Join(n.Dir, "var", rel) }
 func (n *ns) start(script string, ready func() error) {
 	n.t.Helper()
 	p := filepath.Join(n.Dir, "start.sh")
-	if err := os.WriteFile(p, []byte(n.prelude()+script), 0o700); err != nil {
+	// The script runs in a subshell, so that the namespace's first process stays this
+	// shell, running as root, whatever the script execs: the kernel kills a PID
+	// namespace with its first process, and unshare --kill-child (like Pdeathsig
+	// below) signals it, but a parent-death signal is cleared in a process that
+	// changes its user, as servers do when they drop root.
+	body := n.prelude() + "(\n" + script + ") &\nwait $!\n"
+	if err := os.WriteFile(p, []byte(body), 0o700); err != nil {
 		n.t.Fatal(err)
 	}
 	out, err := os.Create(filepath.Join(n.Dir, "start.out"))
@@ -117,7 +123,9 @@ func (n *ns) start(script string, ready func() error) {
 	n.cmd = exec.Command("unshare", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc",
 		"--propagation", "private", "/bin/sh", p)
 	n.cmd.Stdout, n.cmd.Stderr = out, out
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the test binary dies without its cleanups (a test timeout),
+	// unshare dies with it, and the namespace with unshare.
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := n.cmd.Start(); err != nil {
 		n.t.Fatalf("start %s: %v", n.name, err)
 	}
