@@ -17,7 +17,26 @@ func TestInteropCyrus(t *testing.T) {
 }
 
 func TestInteropCourier(t *testing.T) {
-	fetchMatrix(t, "courier", func() interop.Mailstore { return interop.StartCourier(t) })
+	fetchMatrix(t, "courier", func() interop.Mailstore { return interop.StartCourier(t, interop.CourierOptions{}) })
+}
+
+// TestInteropCourierNoUIDPLUS: Courier announcing no UIDPLUS. Delete mode must
+// deliver everything and delete nothing, not even flag it \Deleted: only a plain
+// EXPUNGE could remove it, and that would remove other clients' \Deleted mail too.
+func TestInteropCourierNoUIDPLUS(t *testing.T) {
+	gateServer(t, "courier-nouidplus")
+	srv := interop.StartCourier(t, interop.CourierOptions{NoUIDPLUS: true})
+	users := addUsers(t, srv, 2)
+	probe(t, srv, users())
+	plain, _ := interopCorpus()
+	for _, ep := range srv.Endpoints() {
+		if ep.Protocol == "imap" && ep.TLS == "tls" {
+			t.Run("imap/TLS/direct/delete", func(t *testing.T) {
+				gate(t, "courier-nouidplus/imap/TLS/direct/delete")
+				cell{srv: srv, ep: ep, mode: "delete", msgs: plain, user: users()}.run(t)
+			})
+		}
+	}
 }
 
 func TestInteropPopa3d(t *testing.T) {

@@ -71,17 +71,16 @@ func (c cell) run(t *testing.T) {
 	var detail string
 	interop.Record(t, interop.Result{Server: c.srv.Name(), Protocol: strings.ToUpper(c.ep.Protocol),
 		TLS: c.tlsName(), Via: c.via(), Mode: c.mode}, func() string { return detail })
-	user := c.user
-	held := c.srv.Fill(t, user, password, "INBOX", c.msgs)
+	held := c.srv.Fill(t, c.user, password, "INBOX", c.msgs)
 	want := make([][]byte, len(held))
 	for i, h := range held {
 		want[i] = c.srv.Expect(c.ep.Protocol, h)
 	}
 	dir := t.TempDir()
 	maildir := filepath.Join(dir, "Maildir")
-	config := c.config(t, dir, user, maildir)
+	config := c.config(t, dir, c.user, maildir)
 	bin := testlib.BuildBinary(t, "./cmd/fetchsecure")
-	shared := c.sharedUIDLs(t, user)
+	shared := c.sharedUIDLs(t, c.user)
 	for run := 1; run <= 2; run++ {
 		if run > 1 {
 			// A server whose UIDVALIDITY is the time of the session (Courier's, read-only,
@@ -89,28 +88,72 @@ func (c cell) run(t *testing.T) {
 			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 		}
 		r := testlib.Run(t, bin, "-c", config, "--once")
-		if r.Code != 0 {
-			detail = fmt.Sprintf("run %d: exit %d: %s", run, r.Code, firstLine(r.Stderr))
-			t.Fatalf("fetchsecure run %d: %s", run, r)
-		}
-		if len(shared) > 0 && (run == 1 || c.mode == "keep") && !bytes.Contains(r.Stderr, []byte("repeats")) {
-			detail = fmt.Sprintf("run %d: no warning about messages with a shared UIDL", run)
-			t.Errorf("run %d: no warning about the messages left behind for their shared UIDL:\n%s", run, r.Stderr)
-		}
-		got := testlib.Contents(testlib.ReadMaildir(t, maildir))
-		if d := sameMessages(got, without(want, shared)); d != "" {
-			detail = fmt.Sprintf("run %d: %s", run, d)
-			testlib.AssertSameMessages(t, got, without(want, shared))
+		if !c.checkRun(t, run, r, maildir, without(want, shared), len(shared) > 0, &detail) {
 			return
 		}
 	}
-	left, wantLeft := c.srv.Count(t, user, password, "INBOX"), len(c.msgs)
-	if c.mode == "delete" {
-		wantLeft = len(shared)
+	c.checkLeft(t, len(shared), &detail)
+}
+
+// checkRun checks what one run did: exit 0, the warnings due, and the maildir holding
+// want. It reports whether the next run is worth making.
+func (c cell) checkRun(t *testing.T, run int, r *testlib.Result, maildir string, want [][]byte, shared bool, detail *string) bool {
+	t.Helper()
+	if r.Code != 0 {
+		*detail = fmt.Sprintf("run %d: exit %d: %s", run, r.Code, firstLine(r.Stderr))
+		t.Fatalf("fetchsecure run %d: %s", run, r)
+	}
+	if c.mode == "delete" && !canDelete(c.srv) && !bytes.Contains(r.Stderr, []byte("stay on the server")) {
+		*detail = fmt.Sprintf("run %d: no warning that the messages stay on the server", run)
+		t.Errorf("%s:\n%s", *detail, r.Stderr)
+	}
+	if shared && (run == 1 || c.mode == "keep") && !bytes.Contains(r.Stderr, []byte("repeats")) {
+		*detail = fmt.Sprintf("run %d: no warning about messages with a shared UIDL", run)
+		t.Errorf("%s:\n%s", *detail, r.Stderr)
+	}
+	got := testlib.Contents(testlib.ReadMaildir(t, maildir))
+	if d := sameMessages(got, want); d != "" {
+		*detail = fmt.Sprintf("run %d: %s", run, d)
+		testlib.AssertSameMessages(t, got, want)
+		return false
+	}
+	return true
+}
+
+// checkLeft checks what is left on the server: everything in keep mode, in delete
+// mode only the messages that shared a UIDL, or everything where deleting exactly the
+// fetched messages is impossible (and then not even a \Deleted flag).
+func (c cell) checkLeft(t *testing.T, shared int, detail *string) {
+	t.Helper()
+	left, wantLeft := c.srv.Count(t, c.user, password, "INBOX"), len(c.msgs)
+	if c.mode == "delete" && canDelete(c.srv) {
+		wantLeft = shared
 	}
 	if left != wantLeft {
-		detail = fmt.Sprintf("%d messages left on the server, want %d", left, wantLeft)
-		t.Errorf("%s", detail)
+		*detail = fmt.Sprintf("%d messages left on the server, want %d", left, wantLeft)
+		t.Errorf("%s", *detail)
+	}
+	if !canDelete(c.srv) {
+		c.noneDeleted(t, c.user, detail)
+	}
+}
+
+// canDelete reports whether fetchsecure can delete exactly the fetched messages from
+// srv (see Courier.CanDelete); it can unless srv says otherwise.
+func canDelete(srv interop.Mailstore) bool {
+	d, ok := srv.(interface{ CanDelete() bool })
+	return !ok || d.CanDelete()
+}
+
+// noneDeleted checks that no message on the server is flagged \Deleted: without
+// UIDPLUS fetchsecure must not even mark them, since any EXPUNGE would remove them.
+func (c cell) noneDeleted(t *testing.T, user string, detail *string) {
+	t.Helper()
+	for _, f := range interop.ReadFlags(t, c.ep.Port, c.srv.Anchor(), user, password, "INBOX") {
+		if strings.Contains(f, `\Deleted`) {
+			*detail = "a message was flagged \\Deleted on a server without UIDPLUS"
+			t.Errorf("%s: %s", *detail, f)
+		}
 	}
 }
 

@@ -21,12 +21,20 @@ type Courier struct {
 	CA   *testlib.CA
 	Cert *testlib.Cert
 	*ns
+	opts CourierOptions
+}
+
+// CourierOptions change a Courier from Debian's defaults.
+type CourierOptions struct {
+	// NoUIDPLUS leaves UIDPLUS out of the capabilities announced
+	// (IMAP_CAPABILITY), as an older or stripped-down server would.
+	NoUIDPLUS bool
 }
 
 // StartCourier starts Courier; it is killed when the test ends.
-func StartCourier(t testing.TB) *Courier {
+func StartCourier(t testing.TB, opts CourierOptions) *Courier {
 	t.Helper()
-	c := &Courier{ns: newNS(t, "Courier")}
+	c := &Courier{ns: newNS(t, "Courier"), opts: opts}
 	c.CA = testlib.NewCA(t)
 	c.Cert = c.CA.Issue(t)
 	p := ports(t, 4)
@@ -56,6 +64,10 @@ func (c *Courier) script() string {
 	imap := "/usr/lib/courier/courier/imaplogin /usr/bin/imapd Maildir"
 	pop3 := "/usr/lib/courier/courier/courierpop3login /usr/lib/courier/courier/courierpop3d Maildir"
 	imapEnv := env + ". /etc/courier/imapd; . /etc/courier/imapd-ssl; "
+	if c.opts.NoUIDPLUS {
+		imapEnv += `IMAP_CAPABILITY="IMAP4rev1 CHILDREN NAMESPACE SORT QUOTA IDLE"; ` +
+			`IMAP_CAPABILITY_TLS="$IMAP_CAPABILITY AUTH=PLAIN"; `
+	}
 	pop3Env := env + ". /etc/courier/pop3d; . /etc/courier/pop3d-ssl; "
 	return strings.Join([]string{
 		"mkdir -p /run/courier/authdaemon /var/lib/courier /var/mail/vhome",

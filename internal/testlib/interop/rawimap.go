@@ -28,6 +28,23 @@ func ReadIMAP(t testing.TB, port int, ca *testlib.CA, user, password, folder str
 	return raw.cmd("UID FETCH 1:* (BODY.PEEK[])")
 }
 
+// ReadFlags returns the FETCH FLAGS response line of every message in folder.
+func ReadFlags(t testing.TB, port int, ca *testlib.CA, user, password, folder string) []string {
+	t.Helper()
+	raw := dialRaw(t, port, ca)
+	defer raw.conn.Close()
+	raw.cmd("LOGIN %s %s", quote(user), quote(password))
+	raw.cmd("EXAMINE %s", quote(folder))
+	raw.cmd("UID FETCH 1:* (FLAGS)")
+	var out []string
+	for _, l := range raw.untagged {
+		if strings.Contains(l, " FETCH ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 type rawIMAP struct {
 	t        testing.TB
 	conn     net.Conn

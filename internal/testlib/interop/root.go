@@ -1,8 +1,12 @@
 package interop
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fetchsecure/fetchsecure/internal/testlib"
@@ -32,6 +36,10 @@ func requireRoot(t testing.TB, server string) string {
 	if os.Geteuid() != 0 {
 		missing(t, server+" runs in a private mount namespace, which needs root")
 	}
+	if err := canUnshare(); err != nil {
+		missing(t, server+" runs in a private mount namespace, which this machine refuses "+
+			"(an unprivileged container?): "+err.Error())
+	}
 	root := Root()
 	for _, p := range []string{"usr/lib/cyrus/bin/master", "usr/sbin/couriertcpd", "usr/sbin/popa3d",
 		"usr/bin/stunnel4", "usr/sbin/exim4", "usr/sbin/postfix"} {
@@ -42,6 +50,18 @@ func requireRoot(t testing.TB, server string) string {
 	}
 	return root
 }
+
+var unshareOnce = sync.OnceValue(func() error {
+	out, err := exec.Command("unshare", "--mount", "--pid", "--fork", "true").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("unshare: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+})
+
+// canUnshare reports whether mount and PID namespaces can be made here (root in a
+// container without CAP_SYS_ADMIN cannot).
+func canUnshare() error { return unshareOnce() }
 
 // missing skips or fails the test as testlib.RequireServer does.
 func missing(t testing.TB, what string) {

@@ -80,7 +80,17 @@ func probeBoth(t testing.TB, name string, imap, imaps, pop3, pop3s int, ca *test
 }
 
 // Name implements Mailstore.
-func (c *Courier) Name() string { return "Courier 5" }
+func (c *Courier) Name() string {
+	if c.opts.NoUIDPLUS {
+		return "Courier 5 without UIDPLUS"
+	}
+	return "Courier 5"
+}
+
+// CanDelete reports whether a client can delete exactly the messages it fetched:
+// without UIDPLUS (RFC 4315) only a plain EXPUNGE, which also removes the \Deleted
+// messages of others, could.
+func (c *Courier) CanDelete() bool { return !c.opts.NoUIDPLUS }
 
 // Endpoints implements Mailstore.
 func (c *Courier) Endpoints() []Endpoint {

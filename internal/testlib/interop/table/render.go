@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -131,7 +132,7 @@ func writeCaps(b *strings.Builder, caps []*interop.Caps) {
 			}
 			line = append(line, hasCap(c.Caps, name))
 		}
-		greeting := "`" + clip(withoutCode(c.Greeting), 70) + "`"
+		greeting := "`" + clip(withoutCode(c.Greeting), 80) + "`"
 		if len(c.Caps) == 0 {
 			greeting += " (no CAPABILITY/CAPA: nothing announced)"
 		}
@@ -168,9 +169,14 @@ func writeNotes(b *strings.Builder, tables ...*table) {
 	b.WriteString("\nCells that did not pass:\n\n" + strings.Join(notes, "\n") + "\n")
 }
 
+// apopStamp is the APOP timestamp of a POP3 greeting (RFC 1939 §7), new every time.
+var apopStamp = regexp.MustCompile(`<[^<>]*@[^<>]*>`)
+
 // withoutCode drops the response code of an IMAP greeting ("* OK [CAPABILITY ...]
-// text"), which the capability columns show, and keeps the text.
+// text"), which the capability columns show, and keeps the text; a POP3 greeting's
+// APOP timestamp becomes "<timestamp>", so that the table does not change every run.
 func withoutCode(g string) string {
+	g = apopStamp.ReplaceAllString(g, "<timestamp>")
 	rest, ok := strings.CutPrefix(g, "* OK [")
 	if !ok {
 		return g
