@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/safeio"
 )
 
 // Store is the state of one account. Its methods are safe for concurrent use.
@@ -49,7 +51,7 @@ func (s *Store) journalPath(gen uint64) string {
 }
 
 func (s *Store) openJournal() error {
-	f, err := os.OpenFile(s.journalPath(s.gen), os.O_RDWR|os.O_CREATE|syscall_O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(s.journalPath(s.gen), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("open state journal: %w", err)
 	}
@@ -300,7 +302,7 @@ func (s *Store) compact() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(s.dir, "snapshot"), b); err != nil {
+	if err := safeio.WriteFile(filepath.Join(s.dir, "snapshot"), b, 0o600); err != nil {
 		return fmt.Errorf("write state snapshot: %w", err)
 	}
 	os.Remove(s.journalPath(s.gen))
