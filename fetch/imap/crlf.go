@@ -30,14 +30,23 @@ func (l *lfReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// fill reads until the buffer is at least half full: go-imap hands a literal out in
+// pieces of its 4 KiB read buffer, and passing those on one by one would cost the
+// maildir one write(2) per 4 KiB.
 func (l *lfReader) fill() {
 	start := 0
 	if l.cr {
 		l.buf[0], start, l.cr = '\r', 1, false
 	}
-	n, err := l.r.Read(l.buf[start:])
+	n := start
+	var err error
+	for n < len(l.buf)/2 && err == nil {
+		var m int
+		m, err = l.r.Read(l.buf[n:])
+		n += m
+	}
 	l.err = err
-	b := l.buf[:start+n]
+	b := l.buf[:n]
 	if len(b) > 0 && b[len(b)-1] == '\r' && err == nil {
 		b, l.cr = b[:len(b)-1], true
 	}
