@@ -82,7 +82,7 @@ interop: interop-deps
 	FETCHSECURE_INTEROP=all FETCHSECURE_REQUIRE_SERVERS=$$req FETCHSECURE_INTEROP_REPORT=$(CURDIR)/$(INTEROP_REPORT) \
 		$(GO) test -count=1 -timeout 20m -run '^TestInterop' ./tests/; status=$$?; \
 	if [ -s $(INTEROP_REPORT) ]; then \
-		$(GO) run ./internal/testlib/interop/table -report $(INTEROP_REPORT) -doc docs/servers.md || status=1; \
+		$(GO) run ./internal/testlib/interop/table -report $(INTEROP_REPORT) -doc docs/servers.md -doc README.md || status=1; \
 	else echo "interop: no results (see above); docs/servers.md left as it is"; fi; \
 	exit $$status
 

@@ -13,7 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// A test-side reading of /work/notes/schema.md, so that every output is checked against
+// A test-side reading of the config schema (the contract internal/config implements), so that every output is checked against
 // the contract that internal/config implements (the real check is added at merge).
 
 type keyType int

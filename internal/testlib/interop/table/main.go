@@ -24,25 +24,34 @@ const (
 
 func main() {
 	report := flag.String("report", "bin/interop.jsonl", "the matrix's report (JSON lines)")
-	doc := flag.String("doc", "", "the document whose generated part to replace (docs/servers.md)")
+	var docs docList
+	flag.Var(&docs, "doc", "a document whose generated part to replace (docs/servers.md, README.md); repeatable")
 	flag.Parse()
-	if err := run(*report, *doc); err != nil {
+	if err := run(*report, docs); err != nil {
 		fmt.Fprintln(os.Stderr, "table:", err)
 		os.Exit(1)
 	}
 }
 
-func run(report, doc string) error {
+// docList collects repeated -doc flags.
+type docList []string
+
+func (d *docList) String() string     { return fmt.Sprint(*d) }
+func (d *docList) Set(s string) error { *d = append(*d, s); return nil }
+
+func run(report string, docs []string) error {
 	entries, err := read(report)
 	if err != nil {
 		return err
 	}
 	tables := render(entries)
 	fmt.Print(tables)
-	if doc == "" {
-		return nil
+	for _, doc := range docs {
+		if err := splice(doc, tables); err != nil {
+			return err
+		}
 	}
-	return splice(doc, tables)
+	return nil
 }
 
 // read parses the report; the last line about a cell or a server wins, so that a
