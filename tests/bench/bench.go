@@ -31,8 +31,8 @@ type bench struct {
 	profiles []*profileSummary
 	started  time.Time
 	runs     int
-	// keepRuns defers removing the runs' maildirs to the end of the rounds, when the
-	// disk has room (see planCleanup).
+	// keepRuns defers removing the runs' maildirs to the end, when the disk has room
+	// (see planCleanup).
 	keepRuns bool
 	kept     []string
 }
@@ -48,13 +48,15 @@ func run(t testing.TB, o options, out io.Writer) *report {
 	b := &bench{t: t, opts: o, results: map[string]*result{}, started: time.Now()}
 	b.setup()
 	b.chooseTools()
+	b.planCleanup()
 	b.rounds()
-	if o.extras {
-		b.runExtras()
-	}
 	if o.profile {
 		b.runProfiles()
 	}
+	if o.extras {
+		b.runExtras()
+	}
+	b.cleanup()
 	rep := b.report()
 	rep.print(out)
 	if o.out != "" {
@@ -109,8 +111,9 @@ func (b *bench) chooseTools() {
 		b.fetchsecureTool("fetchsecure POP3 TLS keep", "POP3", "TLS", true, b.main),
 		b.fetchsecureTool("fetchsecure POP3 TLS delete", "POP3", "TLS", false, b.main),
 		b.fetchsecureTool(fmt.Sprintf("fetchsecure IMAP TLS keep, N=%d", b.tenth.n), "IMAP", "TLS", true, b.tenth),
-		b.floorTool("IMAP", b.main),
-		b.floorTool("POP3", b.main),
+		b.floorTool("IMAP", b.main, false),
+		b.floorTool("IMAP", b.main, true),
+		b.floorTool("POP3", b.main, false),
 	}
 	for _, spec := range anchorSpecs {
 		if !b.opts.wants(spec.name) {
@@ -135,8 +138,6 @@ func (b *bench) chooseTools() {
 // that no tool always follows the same one, after one unmeasured warm-up round of
 // the floors (Dovecot's caches then hold what every later run reads).
 func (b *bench) rounds() {
-	b.planCleanup()
-	defer b.roundsCleanup()
 	b.warm(b.main)
 	b.warm(b.tenth)
 	for r := range b.opts.runs {
@@ -160,49 +161,53 @@ func (s sample) String() string {
 	return str
 }
 
-func (b *bench) removeRun(dir string) {
+// discard removes a run's directory, at once or, if planCleanup said so, at the end.
+func (b *bench) discard(dir string) {
+	if b.keepRuns {
+		b.kept = append(b.kept, dir)
+		return
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		b.t.Fatalf("clean up %s: %v", dir, err)
 	}
 }
 
-// planCleanup decides whether the runs' maildirs can stay until the rounds end.
-// Removing them at once would make the next runs slower than they are: on an ext4
-// without a journal (as on the machine this harness was written on) every file
-// creation scans the inodes freed in the last minute (find_inode_bit →
-// recently_deleted), so a tool that follows one whose 10,000 files were just deleted
-// pays for them. Kept, they need about runs × tools × the mailbox's size of disk.
+// planCleanup decides whether the runs' maildirs can stay until the end. Removing
+// them at once would make the next runs slower than they are: on an ext4 without a
+// journal (as on the machine this harness was written on) every file creation scans
+// the inodes freed in the last minute (find_inode_bit → recently_deleted), so a tool
+// that follows one whose 10,000 files were just deleted pays for them. Kept, they
+// need about (runs × tools + profiles) × the mailbox's size of disk.
 func (b *bench) planCleanup() {
 	writers := 0
 	for _, tl := range b.tools {
-		if tl.kind != floor {
+		if tl.kind != floor || tl.name == durableFloorName() {
 			writers++
 		}
 	}
-	need := uint64(b.opts.runs*writers)*uint64(b.main.stored)*11/10 + 4<<30
+	need := uint64(b.opts.runs*writers+4)*uint64(b.main.stored)*11/10 + 4<<30
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(b.work, &st); err == nil && st.Bavail*uint64(st.Bsize) > need {
 		b.keepRuns = true
 	}
 	b.logf("maildirs of the runs: %s (about %.1f GB needed to keep them)",
-		map[bool]string{true: "kept until the rounds end", false: "removed after each run: too little disk"}[b.keepRuns],
+		map[bool]string{true: "kept until the end", false: "removed after each run: too little disk"}[b.keepRuns],
 		float64(need)/1e9)
 }
 
-// roundsCleanup removes what the rounds kept.
-func (b *bench) roundsCleanup() {
+// cleanup removes what the runs kept.
+func (b *bench) cleanup() {
+	b.keepRuns = false
 	for _, dir := range b.kept {
-		b.removeRun(dir)
+		b.discard(dir)
 	}
 	b.kept = nil
-	b.keepRuns = false
-	syscall.Sync()
 }
 
 // warm reads the whole box once through each floor, unmeasured.
 func (b *bench) warm(bx *box) {
 	for _, proto := range []string{"IMAP", "POP3"} {
-		if s := b.runOnce(b.floorTool(proto, bx), nil); !s.ok() {
+		if s := b.runOnce(b.floorTool(proto, bx, false), nil); !s.ok() {
 			b.t.Fatalf("warming %s's INBOX over %s: %s", bx.user, proto, s.err)
 		}
 	}
@@ -219,11 +224,7 @@ func (b *bench) runOnce(tl *tool, env []string) sample {
 		b.t.Fatal(err)
 	}
 	defer func() {
-		if b.keepRuns {
-			b.kept = append(b.kept, dir)
-		} else {
-			b.removeRun(dir)
-		}
+		b.discard(dir)
 		syscall.Sync() // the next run must not pay for this one's writeback
 	}()
 	cmd, maildir, err := tl.command(dir)
@@ -244,7 +245,7 @@ func (b *bench) runOnce(tl *tool, env []string) sample {
 
 func (b *bench) verify(tl *tool, maildir, logPath string) string {
 	if tl.kind == floor {
-		return verifyFloor(logPath, tl)
+		return verifyFloor(logPath, maildir, tl)
 	}
 	if msg := verifyMaildir(maildir, tl); msg != "" {
 		return msg

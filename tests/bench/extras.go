@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fetchsecure/fetchsecure/internal/testlib"
 )
@@ -15,6 +16,7 @@ type extra struct {
 	name    string
 	samples []sample
 	note    string
+	floor   bool // a floor client's runs, not fetchsecure's
 }
 
 const (
@@ -134,7 +136,7 @@ func (b *bench) nothingNew() {
 		ss = append(ss, b.fetch(p, []*box{bx}))
 	}
 	b.addExtra(fmt.Sprintf("nothing new, folder of %d", bx.n), ss, "target ≤ 0.5 s")
-	removeAll(b, p.dir)
+	b.discard(p.dir)
 }
 
 // mboxBox writes n small messages into user's INBOX, an mbox file (see users): one
@@ -202,12 +204,29 @@ func (b *bench) tenAccounts() {
 	b.addExtra(fmt.Sprintf("nothing new, %d accounts, max_parallel = %d", accounts, accounts), wides,
 		"all accounts at once")
 	for _, p := range []*persistent{one, ten, wide} {
-		removeAll(b, p.dir)
+		b.discard(p.dir)
 	}
+	b.loginFloor(boxes)
 }
 
-func removeAll(b *bench, dir string) {
-	if err := os.RemoveAll(dir); err != nil {
-		b.t.Fatalf("remove %s: %v", dir, err)
+// loginFloor: what the server needs for one login against ten at once, measured with
+// the floor client (log in, read the 20 messages, log out), to tell fetchsecure's
+// per-account cost from Dovecot's (a login process and a mail process per session).
+func (b *bench) loginFloor(boxes []*box) {
+	all := &box{imap: map[digest]int{}}
+	var users []string
+	for _, bx := range boxes {
+		users = append(users, bx.user)
+		all.n += bx.n
+		all.stored += bx.stored
+		all.served += bx.served
 	}
+	all.user = strings.Join(users, ",")
+	var ones, tens []sample
+	for range max(b.opts.runs, 3) {
+		ones = append(ones, b.runOnce(b.floorTool("IMAP", boxes[0], false), nil))
+		tens = append(tens, b.runOnce(b.floorTool("IMAP", all, false), nil))
+	}
+	b.addExtra("floor: log in, read 20 messages, one account", ones, "Dovecot's cost per session").floor = true
+	b.addExtra(fmt.Sprintf("floor: the same, %d accounts in parallel", accounts), tens, "").floor = true
 }

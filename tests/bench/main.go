@@ -27,8 +27,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fetchsecure/fetchsecure/internal/testlib"
@@ -52,6 +54,7 @@ type options struct {
 func main() {
 	opts := parseOptions(os.Args[1:])
 	p := testlib.NewProgram("bench", os.Stderr)
+	stopOnSignal(p)
 	var rep *report
 	err := p.Run(func() { rep = run(p, opts, os.Stdout) })
 	p.Close()
@@ -65,6 +68,20 @@ func main() {
 	if !rep.fetchsecureCorrect() {
 		os.Exit(1)
 	}
+}
+
+// stopOnSignal stops the servers and removes the temporary files when the run is
+// interrupted: Dovecot runs in a process group of its own, which a terminal's ^C
+// does not reach.
+func stopOnSignal(p *testlib.Program) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "bench: %v; stopping the servers\n", s)
+		p.Close()
+		os.Exit(130)
+	}()
 }
 
 func parseOptions(args []string) options {

@@ -18,6 +18,8 @@ const (
 
 func floorName(proto string) string { return "floor: Go, " + floorWhat[proto] }
 
+func durableFloorName() string { return "floor: Go, " + floorDurable }
+
 // targets judges the goals of issue 8 on this run's medians.
 func (b *bench) targets() []target {
 	ts := []target{b.correctness()}
@@ -58,7 +60,7 @@ func (b *bench) correctness() target {
 		}
 	}
 	for _, e := range b.extras {
-		if !allOK(e.samples) {
+		if !e.floor && !allOK(e.samples) {
 			bad = append(bad, e.name)
 		}
 	}
@@ -98,31 +100,53 @@ func missingWhy(b *bench, names ...string) string {
 	return strings.Join(why, ", ")
 }
 
-// rssTarget: the largest peak RSS of any fetchsecure run, the 100 MB message included.
+// rssTarget: the largest peak RSS of any fetchsecure run, the 100 MB message included,
+// with the largest of each kind of run for the record.
 func (b *bench) rssTarget() target {
-	var worst int64
-	var who string
-	consider := func(name string, ss []sample) {
+	type peak struct {
+		kb  int64
+		who string
+	}
+	var worst, mainRuns, big, rest peak
+	note := func(p *peak, name string, ss []sample) {
 		for _, s := range ss {
-			if s.rssKB > worst {
-				worst, who = s.rssKB, name
+			if s.rssKB > p.kb {
+				*p = peak{s.rssKB, name}
+			}
+			if s.rssKB > worst.kb {
+				worst = peak{s.rssKB, name}
 			}
 		}
 	}
 	for _, tl := range b.tools {
 		if tl.kind == fetchsecure {
-			consider(tl.name, b.results[tl.name].samples)
+			note(&mainRuns, tl.name, b.results[tl.name].samples)
 		}
 	}
-	for _, e := range b.extras { // every extra is a fetchsecure run
-		consider(e.name, e.samples)
+	for _, e := range b.extras {
+		switch {
+		case e.floor:
+		case strings.HasPrefix(e.name, "one "):
+			note(&big, e.name, e.samples)
+		default:
+			note(&rest, e.name, e.samples)
+		}
 	}
-	if who == "" {
-		return target{goal: "peak RSS ≤ 25 MB", measured: "no fetchsecure run"}
+	goal := "peak RSS ≤ 25 MB, a 100 MB message included"
+	if worst.who == "" {
+		return target{goal: goal, measured: "no fetchsecure run"}
 	}
-	pass := worst <= 25*1024
-	return target{goal: "peak RSS ≤ 25 MB, a 100 MB message included", pass: &pass,
-		measured: fmt.Sprintf("%.1f MB at most (%s)", float64(worst)/1024, who)}
+	var parts []string
+	for _, p := range []struct {
+		label string
+		p     peak
+	}{{"main table", mainRuns}, {"100 MB message", big}, {"other extras", rest}} {
+		if p.p.who != "" {
+			parts = append(parts, fmt.Sprintf("%s %.1f MB (%s)", p.label, float64(p.p.kb)/1024, p.p.who))
+		}
+	}
+	pass := worst.kb <= 25*1024
+	return target{goal: goal, pass: &pass, measured: strings.Join(parts, "; ")}
 }
 
 func (b *bench) extraTarget(goal, name string, judge func(sample) (string, bool)) target {

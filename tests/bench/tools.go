@@ -120,9 +120,14 @@ func (b *bench) usesTunnel(accounts []account) bool {
 	return false
 }
 
-// floorTool runs this program's floor client against box.
-func (b *bench) floorTool(proto string, bx *box) *tool {
-	return &tool{name: "floor: Go, " + floorWhat[proto], proto: proto, transport: "TLS", kind: floor, box: bx,
+// floorTool runs the floor client against box; durable makes the IMAP floor keep
+// every message in a maildir with fetchsecure's group commit (see floor/durable.go).
+func (b *bench) floorTool(proto string, bx *box, durable bool) *tool {
+	what := floorWhat[proto]
+	if durable {
+		what = floorDurable
+	}
+	return &tool{name: "floor: Go, " + what, proto: proto, transport: "TLS", kind: floor, box: bx,
 		command: func(dir string) (*exec.Cmd, string, error) {
 			port := b.srv.dc.IMAPS
 			if proto == "POP3" {
@@ -131,7 +136,12 @@ func (b *bench) floorTool(proto string, bx *box) *tool {
 			cmd := exec.Command(b.floor, "-proto", strings.ToLower(proto),
 				"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-ca", b.srv.dc.CA.File, "-user", bx.user)
 			cmd.Env = append(cmd.Environ(), "BENCH_FLOOR_PASSWORD="+password)
-			return cmd, "", nil
+			if !durable {
+				return cmd, "", nil
+			}
+			md := filepath.Join(dir, "Maildir")
+			cmd.Args = append(cmd.Args, "-maildir", md)
+			return cmd, md, nil
 		}}
 }
 
@@ -139,3 +149,5 @@ var floorWhat = map[string]string{
 	"IMAP": "one UID FETCH 1:* BODY.PEEK[] to io.Discard",
 	"POP3": "pipelined RETR 1..N to io.Discard",
 }
+
+const floorDurable = "same UID FETCH, kept in a maildir with group commit"

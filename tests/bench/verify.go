@@ -120,8 +120,9 @@ func explain(norm []byte, tl *tool, name string) string {
 	return fmt.Sprintf("%s (Message-ID %s): %s", name, id, testlib.Diff(norm, src))
 }
 
-// verifyFloor checks the floor client's own count of messages and bytes.
-func verifyFloor(logPath string, tl *tool) string {
+// verifyFloor checks the floor client's own count of messages and bytes, and the
+// files of the durable floor's maildir.
+func verifyFloor(logPath, maildir string, tl *tool) string {
 	out, _ := os.ReadFile(logPath)
 	m := regexp.MustCompile(`floor: (\d+) messages, (\d+) bytes`).FindSubmatch(out)
 	if m == nil {
@@ -134,6 +135,13 @@ func verifyFloor(logPath string, tl *tool) string {
 		return fmt.Sprintf("read %d messages, want %d", n, tl.box.n)
 	case tl.proto == "IMAP" && size != tl.box.served:
 		return fmt.Sprintf("read %d literal bytes, want %d", size, tl.box.served)
+	}
+	if maildir == "" {
+		return ""
+	}
+	ents, err := os.ReadDir(filepath.Join(maildir, "new"))
+	if err != nil || len(ents) != tl.box.n {
+		return fmt.Sprintf("%d messages in the maildir, want %d (%v)", len(ents), tl.box.n, err)
 	}
 	return ""
 }

@@ -2,6 +2,7 @@
 // to move a mailbox over TLS. No IMAP library, no parsing beyond finding literals,
 // nothing written: one `UID FETCH 1:* BODY.PEEK[]` read into a large bufio.Reader and
 // skipped with Discard, or, for POP3, every RETR pipelined and read to its dot line.
+// With -maildir, the IMAP floor keeps every message durably instead (see durable).
 // It prints "floor: N messages, B bytes" for the harness to check.
 //
 //	BENCH_FLOOR_PASSWORD=... floor -proto imap -addr 127.0.0.1:993 -ca ca.pem -user bench
@@ -18,6 +19,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,28 +36,53 @@ func run(args []string) int {
 	proto := fs.String("proto", "imap", "imap or pop3")
 	addr := fs.String("addr", "", "host:port speaking implicit TLS")
 	caFile := fs.String("ca", "", "CA certificate (PEM)")
-	user := fs.String("user", "", "user name")
+	users := fs.String("user", "", "user name; several, comma-separated, are fetched in parallel")
+	maildir := fs.String("maildir", "", "IMAP, one user: write the messages durably into this maildir")
 	_ = fs.Parse(args)
 	start := time.Now()
-	conn, err := floorDial(*addr, *caFile)
-	if err != nil {
+	names := strings.Split(*users, ",")
+	conns := make([]*floorConn, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, user := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conns[i], errs[i] = fetch(*proto, *addr, *caFile, user, *maildir)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		return 1
+	}
+	var msgs int
+	var size int64
+	for _, c := range conns {
+		msgs, size = msgs+c.msgs, size+c.bytes
+	}
+	fmt.Printf("floor: %d messages, %d bytes in %v\n", msgs, size, time.Since(start).Round(time.Millisecond))
+	return 0
+}
+
+// fetch reads every message of user's INBOX over one connection.
+func fetch(proto, addr, caFile, user, maildir string) (*floorConn, error) {
+	conn, err := floorDial(addr, caFile)
+	if err != nil {
+		return nil, err
 	}
 	defer conn.Close()
 	c := &floorConn{r: bufio.NewReaderSize(conn, bufferSize), w: conn}
+	if maildir != "" {
+		if c.sink, err = newDurable(maildir); err != nil {
+			return nil, err
+		}
+	}
 	pass := os.Getenv(passwordEnv)
-	if *proto == "pop3" {
-		err = c.pop3(*user, pass)
-	} else {
-		err = c.imap(*user, pass)
+	if proto == "pop3" {
+		return c, c.pop3(user, pass)
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "floor:", err)
-		return 1
-	}
-	fmt.Printf("floor: %d messages, %d bytes in %v\n", c.msgs, c.bytes, time.Since(start).Round(time.Millisecond))
-	return 0
+	return c, c.imap(user, pass)
 }
 
 func floorDial(addr, caFile string) (*tls.Conn, error) {
@@ -74,7 +102,8 @@ type floorConn struct {
 	w     io.Writer
 	msgs  int
 	bytes int64
-	last  []byte // the last status line
+	last  []byte   // the last status line
+	sink  *durable // nil: messages are skipped
 }
 
 // line returns the next line without CRLF; it stays valid until the next read.
@@ -106,11 +135,14 @@ func (c *floorConn) imap(user, pass string) error {
 			return fmt.Errorf("%s: %w", cmd[2:], err)
 		}
 	}
+	if c.sink != nil {
+		return c.sink.finish()
+	}
 	return nil
 }
 
-// imapUntilTagged reads responses until the one tagged tag, skipping every literal
-// ({n} at the end of a line) with bufio.Reader.Discard.
+// imapUntilTagged reads responses until the one tagged tag, consuming every literal
+// ({n} at the end of a line) as literal says.
 func (c *floorConn) imapUntilTagged(tag string) error {
 	for {
 		l, err := c.line()
@@ -118,7 +150,7 @@ func (c *floorConn) imapUntilTagged(tag string) error {
 			return err
 		}
 		if n, ok := literalSize(l); ok {
-			if _, err := c.r.Discard(int(n)); err != nil {
+			if err := c.literal(n); err != nil {
 				return err
 			}
 			c.msgs++
@@ -132,6 +164,15 @@ func (c *floorConn) imapUntilTagged(tag string) error {
 			return nil
 		}
 	}
+}
+
+// literal consumes a literal of n bytes: skipped, or kept durably.
+func (c *floorConn) literal(n int64) error {
+	if c.sink != nil {
+		return c.sink.message(c.r, n)
+	}
+	_, err := c.r.Discard(int(n))
+	return err
 }
 
 // literalSize parses "{n}" at the end of a line.
