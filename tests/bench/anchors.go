@@ -32,7 +32,7 @@ func (b *bench) anchorTool(spec anchorSpec, bx *box) (*tool, string) {
 	if _, err := exec.LookPath(spec.program); err != nil {
 		return nil, spec.program + " is not installed (make bench-deps)"
 	}
-	if spec.name == "fetchmail (mda procmail)" || spec.name == "fetchmail (ssh -W plugin)" {
+	if spec.program == "fetchmail" { // delivers through procmail
 		if _, err := exec.LookPath("procmail"); err != nil {
 			return nil, "procmail is not installed (make bench-deps)"
 		}

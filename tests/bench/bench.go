@@ -113,6 +113,7 @@ func (b *bench) chooseTools() {
 		b.fetchsecureTool(fmt.Sprintf("fetchsecure IMAP TLS keep, N=%d", b.tenth.n), "IMAP", "TLS", true, b.tenth),
 		b.floorTool("IMAP", b.main, false),
 		b.floorTool("IMAP", b.main, true),
+		b.floorTool("IMAP", b.tenth, true),
 		b.floorTool("POP3", b.main, false),
 	}
 	for _, spec := range anchorSpecs {

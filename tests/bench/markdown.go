@@ -230,10 +230,10 @@ func (b *bench) gapSummary() string {
 	s := fmt.Sprintf("IMAP over TLS, medians of this run: the floor moves the mailbox in %.2f s; "+
 		"keeping every message durably in a maildir (the same client, 256-message group commit, "+
 		"parallel fsync, committing while the next batch streams) takes %.2f s; fetchsecure takes "+
-		"%.2f s. Durability on this machine costs %.2f s over the bare stream; fetchsecure's own work "+
-		"(go-imap, CRLF conversion, trace header, journal, state) costs %.2f s over the durable floor "+
-		"(%.2f× it).", floorW.Seconds(), durW.Seconds(), fsW.Seconds(), (durW - floorW).Seconds(),
-		(fsW - durW).Seconds(), fsW.Seconds()/durW.Seconds())
+		"%.2f s. Durability costs %.2f s over the bare stream on this machine; with its own work "+
+		"on top (go-imap, CRLF conversion, trace header, journal, state), fetchsecure takes %.2f× "+
+		"the durable floor's time (%+.2f s).", floorW.Seconds(), durW.Seconds(), fsW.Seconds(),
+		(durW - floorW).Seconds(), fsW.Seconds()/durW.Seconds(), (fsW - durW).Seconds())
 	if len(b.profiles) > 0 && b.profiles[0].err == "" {
 		var parts []string
 		for _, g := range b.profiles[0].groups[:min(4, len(b.profiles[0].groups))] {

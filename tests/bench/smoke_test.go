@@ -26,8 +26,8 @@ func TestSmoke(t *testing.T) {
 	if !rep.allCorrect() {
 		t.Fatalf("a run failed:\n%s\n%s", table.String(), progress.String())
 	}
-	if got, want := len(rep.main.rows), 9; got != want {
-		t.Errorf("%d rows in the table, want %d (six fetchsecure modes, three floors):\n%s", got, want, table.String())
+	if got, want := len(rep.main.rows), 10; got != want {
+		t.Errorf("%d rows in the table, want %d (six fetchsecure modes, four floors):\n%s", got, want, table.String())
 	}
 	md, err := os.ReadFile(out)
 	if err != nil {

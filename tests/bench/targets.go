@@ -37,8 +37,12 @@ func (b *bench) targets() []target {
 			return fmt.Sprintf("%.3f s", s.wall.Seconds()), s.wall <= 500*time.Millisecond
 		}))
 	ts = append(ts, b.accountsTarget())
-	ratio(fmt.Sprintf("linear: N=%d ≤ 11 × N=%d", b.main.n, b.tenth.n), fsIMAP,
+	lin := b.ratioTarget(fmt.Sprintf("linear: N=%d ≤ 11 × N=%d", b.main.n, b.tenth.n), fsIMAP,
 		fmt.Sprintf("fetchsecure IMAP TLS keep, N=%d", b.tenth.n), 11)
+	if floorLin := b.ratioTarget("", durableFloorName(), fmt.Sprintf("%s, N=%d", durableFloorName(), b.tenth.n), 11); floorLin.pass != nil {
+		lin.measured += "; the durable floor: " + floorLin.measured
+	}
+	ts = append(ts, lin)
 	if b.main.n != 10000 {
 		for i := range ts {
 			ts[i].goal += fmt.Sprintf(" (defined at N=10000; this run N=%d)", b.main.n)

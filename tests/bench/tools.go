@@ -127,6 +127,9 @@ func (b *bench) floorTool(proto string, bx *box, durable bool) *tool {
 	if durable {
 		what = floorDurable
 	}
+	if bx.n != b.main.n {
+		what += fmt.Sprintf(", N=%d", bx.n)
+	}
 	return &tool{name: "floor: Go, " + what, proto: proto, transport: "TLS", kind: floor, box: bx,
 		command: func(dir string) (*exec.Cmd, string, error) {
 			port := b.srv.dc.IMAPS
