@@ -27,6 +27,7 @@ import (
 const (
 	passwordEnv = "BENCH_FLOOR_PASSWORD"
 	bufferSize  = 256 << 10 // many TLS records (16 KiB each) per read
+	window      = 64        // POP3 commands in flight
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -188,7 +189,7 @@ func literalSize(l []byte) (int64, bool) {
 	return n, err == nil
 }
 
-// pop3 logs in and RETRs every message, all commands sent at once (Dovecot offers
+// pop3 logs in and RETRs every message, the commands pipelined (Dovecot offers
 // PIPELINING, RFC 2449), reading each reply to its terminating dot line.
 func (c *floorConn) pop3(user, pass string) error {
 	if _, err := c.line(); err != nil {
@@ -206,21 +207,37 @@ func (c *floorConn) pop3(user, pass string) error {
 	if _, err := fmt.Sscanf(string(c.last), "+OK %d", &count); err != nil {
 		return fmt.Errorf("STAT reply %q", c.last)
 	}
+	// At most window commands in flight, as mpop and fetchsecure do: Dovecot stops
+	// reading while its output waits, and a client that sends ten thousand commands at
+	// once can fill its input buffer, which ends the session.
+	inFlight := make(chan struct{}, window)
 	errc := make(chan error, 1)
-	go func() {
-		w := bufio.NewWriter(c.w)
-		for i := 1; i <= count; i++ {
-			fmt.Fprintf(w, "RETR %d\r\n", i)
-		}
-		fmt.Fprintf(w, "QUIT\r\n")
-		errc <- w.Flush()
-	}()
+	go func() { errc <- c.pop3Send(count, inFlight) }()
 	for range count {
 		if err := c.pop3Message(); err != nil {
 			return err
 		}
+		<-inFlight
 	}
 	return <-errc
+}
+
+// pop3Send writes RETR 1..count and QUIT, flushing whenever the window is full.
+func (c *floorConn) pop3Send(count int, inFlight chan struct{}) error {
+	w := bufio.NewWriter(c.w)
+	for i := 1; i <= count; i++ {
+		select {
+		case inFlight <- struct{}{}:
+		default:
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			inFlight <- struct{}{}
+		}
+		fmt.Fprintf(w, "RETR %d\r\n", i)
+	}
+	fmt.Fprintf(w, "QUIT\r\n")
+	return w.Flush()
 }
 
 func (c *floorConn) pop3OK() error {
