@@ -11,7 +11,7 @@ MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/user
 UNITS   := fetchsecure.service fetchsecure-once.service fetchsecure.timer
 
-.PHONY: all build demo test unit lint fmt bench bench-deps fuzz install uninstall man clean interop interop-deps
+.PHONY: all build demo test unit lint fmt bench bench-deps bench-profile fuzz install uninstall man clean interop interop-deps
 
 all: build
 
@@ -85,6 +85,24 @@ interop: interop-deps
 		$(GO) run ./internal/testlib/interop/table -report $(INTEROP_REPORT) -doc docs/servers.md -doc README.md || status=1; \
 	else echo "interop: no results (see above); docs/servers.md left as it is"; fi; \
 	exit $$status
+# The benchmark of issue 8 (tests/bench): a private Dovecot and sshd, N messages
+# (BENCH_N, default 10000), fetchsecure against the installed anchors and a Go floor,
+# interleaved, median of BENCH_RUNS (3). Prints the table and writes
+# docs/performance.md. Takes a while: the anchors are slow.
+bench:
+	$(GO) run ./tests/bench -out docs/performance.md
+
+# The anchors the benchmark compares with, from Debian packages (needs root).
+BENCH_DEPS := isync mpop fetchmail getmail6 procmail
+bench-deps:
+	@if [ "$$(id -u)" -ne 0 ]; then echo "bench-deps: run as root, or: sudo apt-get install $(BENCH_DEPS)"; exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BENCH_DEPS) || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BENCH_DEPS); }
+
+# Only the CPU profiles and the execution trace of fetchsecure, summarised on stdout;
+# the raw files stay in bench-profile/ (go tool pprof bench-profile/imap-tls.pprof).
+bench-profile:
+	$(GO) run ./tests/bench -tools none -extras=false -profiles bench-profile
 
 clean:
-	rm -rf bin demo
+	rm -rf bin demo bench-profile

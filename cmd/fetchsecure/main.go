@@ -16,7 +16,7 @@ import (
 var version = "dev" // set with -ldflags "-X main.version=..."
 
 func main() {
-	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(profiled(dispatch)(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // dispatch is main without os.Exit, for tests.

@@ -21,33 +21,7 @@ import (
 // before and after a start: Dovecot re-reads the passwd-file when it changes.
 func (d *Dovecot) AddUser(t testing.TB, name, password string) {
 	t.Helper()
-	if name == "" || strings.ContainsAny(name+password, ":\r\n\x00") || strings.ContainsAny(name, "/") {
-		t.Fatalf("AddUser(%q): passwd-file user names and passwords cannot hold ':', '/', CR, LF or NUL", name)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.users[name]; ok {
-		t.Fatalf("AddUser(%q): user exists", name)
-	}
-	home := filepath.Join(d.Dir, "home", name)
-	mkdir(t, home, 0o700)
-	if os.Geteuid() == 0 {
-		if err := os.Chown(home, d.id.mailUID, d.id.mailGID); err != nil {
-			t.Fatalf("chown %s: %v", home, err)
-		}
-	}
-	// passwd-file fields: user:password:uid:gid:(gecos):home:(shell):extra (Dovecot
-	// wiki, AuthDatabase/PasswdFile).
-	line := fmt.Sprintf("%s:{PLAIN}%s:%d:%d::%s::\n", name, password, d.id.mailUID, d.id.mailGID, home)
-	f, err := os.OpenFile(d.passwdFile(), os.O_WRONLY|os.O_APPEND, 0)
-	if err == nil {
-		_, err = f.WriteString(line)
-		err = closeWith(f, err)
-	}
-	if err != nil {
-		t.Fatalf("add user %s: %v", name, err)
-	}
-	d.users[name] = home
+	d.AddUserFields(t, name, password)
 }
 
 // Home returns the home directory of user.
