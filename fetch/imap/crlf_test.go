@@ -49,3 +49,16 @@ func FuzzLFReader(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkLFReader(b *testing.B) {
+	line := bytes.Repeat([]byte("x"), 70)
+	var msg []byte
+	for len(msg) < 1<<20 {
+		msg = append(append(msg, line...), "\r\n"...)
+	}
+	b.SetBytes(int64(len(msg)))
+	buf := make([]byte, 64<<10)
+	for b.Loop() {
+		io.Copy(io.Discard, newLFReader(bytes.NewReader(msg), buf))
+	}
+}
