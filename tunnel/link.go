@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -171,13 +172,27 @@ func (d *Dialer) transport(ctx context.Context, o *SSHOptions, chain []string) (
 	return c, nil
 }
 
+// channelReadSize is how much a Read of an SSH channel asks for. x/crypto/ssh sends
+// the server a window adjustment (RFC 4254 §5.2), an encrypted packet, after every
+// Read of a channel; a protocol client reading 16 KiB at a time would send one per
+// 16 KiB received. make bench measured 0.4 s of CPU in those writes for 537 MB.
+const channelReadSize = 256 << 10
+
+// bufferedChannel reads a channel through a large buffer.
+type bufferedChannel struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b *bufferedChannel) Read(p []byte) (int, error) { return b.r.Read(p) }
+
 // open opens a direct-tcpip channel to addr (RFC 4254 §7.2).
 func (l *link) open(ctx context.Context, addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.o.timeout())
 	defer cancel()
 	c, err := l.client.DialContext(ctx, "tcp", addr)
 	if err == nil {
-		return c, nil
+		return &bufferedChannel{Conn: c, r: bufio.NewReaderSize(c, channelReadSize)}, nil
 	}
 	var oce *ssh.OpenChannelError
 	switch {
