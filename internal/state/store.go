@@ -22,7 +22,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	folders  map[string]*Folder
-	ids      map[string]struct{}
+	ids      idSet // Message-ID hashes of delivered messages
 	gen      uint64
 	journal  *os.File
 	jsize    int64 // bytes in the journal
@@ -35,7 +35,7 @@ func Open(dir string) (*Store, error) {
 	if err := mkdir(dir); err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, folders: map[string]*Folder{}, ids: map[string]struct{}{}}
+	s := &Store{dir: dir, folders: map[string]*Folder{}, ids: idSet{}}
 	if err := s.loadSnapshot(); err != nil {
 		return nil, err
 	}
@@ -86,9 +86,7 @@ func (s *Store) removeStale() {
 
 func (s *Store) apply(r *record) {
 	if r.Op == opIDs {
-		for _, id := range r.IDs {
-			s.ids[id] = struct{}{}
-		}
+		s.ids.add(r.IDs)
 		return
 	}
 	f := s.folders[r.Folder]
@@ -98,9 +96,7 @@ func (s *Store) apply(r *record) {
 	}
 	f.apply(r)
 	if r.Op == opSettle {
-		for _, id := range r.IDs {
-			s.ids[id] = struct{}{}
-		}
+		s.ids.add(r.IDs)
 	}
 }
 
@@ -235,8 +231,8 @@ func (s *Store) Forget(folder string, keys []Key) error {
 func (s *Store) SeenID(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.ids[id]
-	return ok && id != ""
+	ok := s.ids.has(id)
+	return ok
 }
 
 // Close compacts the state if the journal has grown past the snapshot, and releases it.
@@ -261,7 +257,8 @@ type snapshot struct {
 	Version int                        `json:"version"`
 	Gen     uint64                     `json:"gen"` // the journal generation that follows
 	Folders map[string]*folderSnapshot `json:"folders"`
-	IDs     []string                   `json:"ids,omitempty"`
+	IDs     []string                   `json:"ids,omitempty"`     // version 1
+	IDBlob  string                     `json:"id_blob,omitempty"` // hex of 8-byte hashes
 }
 
 func (s *Store) loadSnapshot() error {
@@ -281,8 +278,10 @@ func (s *Store) loadSnapshot() error {
 	for name, fs := range snap.Folders {
 		s.folders[name] = fs.folder()
 	}
-	for _, id := range snap.IDs {
-		s.ids[id] = struct{}{}
+	s.ids.add(snap.IDs)
+	if err := s.ids.decode(snap.IDBlob); err != nil {
+		return fail.Hint(fail.Internal, fmt.Errorf("state snapshot in %s: %w", s.dir, err),
+			"move the directory aside to start over; messages kept on the server may be delivered again")
 	}
 	return nil
 }
@@ -295,9 +294,7 @@ func (s *Store) compact() error {
 	for name, f := range s.folders {
 		snap.Folders[name] = f.snapshot()
 	}
-	for id := range s.ids {
-		snap.IDs = append(snap.IDs, id)
-	}
+	snap.IDBlob = s.ids.encode()
 	b, err := json.Marshal(&snap)
 	if err != nil {
 		return err
