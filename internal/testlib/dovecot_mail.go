@@ -18,7 +18,10 @@ import (
 )
 
 // AddUser adds a passwd-file user with a plaintext password and an empty home. It works
-// before and after a start: Dovecot re-reads the passwd-file when it changes.
+// before and after a start: Dovecot re-reads the passwd-file when it changes — but it
+// looks at most once a second, so a user added in the same second as a login of
+// another user may be unknown until the next second: add every user before the first
+// login.
 func (d *Dovecot) AddUser(t testing.TB, name, password string) {
 	t.Helper()
 	d.AddUserFields(t, name, password)
