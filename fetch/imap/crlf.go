@@ -30,28 +30,34 @@ func (l *lfReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// fill reads until the buffer is at least half full: go-imap hands a literal out in
+// fill refills the buffer Read hands out from.
+func (l *lfReader) fill() { l.b, l.err = l.next(l.buf) }
+
+// next reads into buf until it is at least half full or the input ends, and returns
+// buf's head, converted (it always starts at buf[0]). go-imap hands a literal out in
 // pieces of its 4 KiB read buffer, and passing those on one by one would cost the
-// maildir one write(2) per 4 KiB.
-func (l *lfReader) fill() {
-	start := 0
+// maildir one write(2) per 4 KiB. A CR at the end of buf is held back until the next
+// call shows whether an LF follows.
+func (l *lfReader) next(buf []byte) ([]byte, error) {
+	n := 0
 	if l.cr {
-		l.buf[0], start, l.cr = '\r', 1, false
+		buf[0], n, l.cr = '\r', 1, false
 	}
-	n := start
 	var err error
-	for n < len(l.buf)/2 && err == nil {
+	for n < len(buf)/2 && err == nil {
 		var m int
-		m, err = l.r.Read(l.buf[n:])
+		m, err = l.r.Read(buf[n:])
 		n += m
 	}
-	l.err = err
-	b := l.buf[:n]
+	b := buf[:n]
 	if len(b) > 0 && b[len(b)-1] == '\r' && err == nil {
 		b, l.cr = b[:len(b)-1], true
 	}
-	l.b = b[:squeeze(b)]
+	return b[:squeeze(b)], err
 }
+
+// reset makes l read a new message from r.
+func (l *lfReader) reset(r io.Reader) { *l = lfReader{r: r, buf: l.buf} }
 
 // squeeze removes, in place, each CR that precedes an LF, and returns the new length.
 // It moves whole lines with copy (memmove), not byte by byte: this runs over every

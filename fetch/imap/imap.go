@@ -79,7 +79,6 @@ type Source struct {
 	conn       net.Conn
 	opts       Options
 	tc         fetch.TimeoutConn // nil if the connection has no watchdog
-	buf        []byte            // CRLF conversion buffer, reused for every message
 	idle       idleState         // new-mail notifications for a Watcher (idle.go)
 	delim      rune              // the hierarchy separator, once asked (Options.Delim)
 	delimKnown bool
@@ -92,7 +91,7 @@ func New(ctx context.Context, conn net.Conn, opts Options) (*Source, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{conn: conn, opts: opts, buf: make([]byte, 64<<10)}
+	s := &Source{conn: conn, opts: opts}
 	s.tc, _ = conn.(fetch.TimeoutConn)
 	err := s.start(ctx)
 	if err != nil {

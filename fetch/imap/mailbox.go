@@ -135,7 +135,26 @@ func (m *mailbox) Fetch(ctx context.Context, refs []fetch.Ref, fn func(fetch.Ref
 	return err
 }
 
+// stream delivers the messages of the response as they come. The response is read by
+// a goroutine of its own, so that reading the next message overlaps delivering this
+// one (handoff.go).
 func (m *mailbox) stream(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Ref, fn func(fetch.Ref, io.Reader) error) error {
+	h := newHandoff()
+	produced := make(chan error, 1)
+	go func() {
+		produced <- m.produce(cmd, byUID, h)
+		close(h.msgs)
+	}()
+	err := h.consume(func(hm *handed) error { return fn(hm.ref, hm) })
+	if perr := <-produced; err == nil && !errors.Is(perr, errHandoffStopped) {
+		err = perr
+	}
+	return err
+}
+
+// produce reads the FETCH response and hands each asked-for body to the consumer.
+func (m *mailbox) produce(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Ref, h *handoff) error {
+	lf := &lfReader{}
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		var ref fetch.Ref
 		var ok bool
@@ -149,7 +168,8 @@ func (m *mailbox) stream(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Re
 					continue
 				}
 				body := &exactReader{r: it.Literal, left: it.Literal.Size()}
-				if err := fn(ref, newLFReader(body, m.s.buf)); err != nil {
+				lf.reset(body)
+				if err := h.send(ref, lf); err != nil {
 					return err
 				}
 				if body.failed {
