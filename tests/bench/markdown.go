@@ -101,8 +101,10 @@ func method(b *bench) string {
   literals skipped with Discard, nothing written; the least any client must do to move
   these bytes. The POP3 floor pipelines every RETR the same way. The durable floor is the
   same IMAP client writing each literal into a maildir's tmp/ and committing every 256
-  messages in the background (parallel fsync, rename into new/, one fsync of new/): the
-  least a client that keeps mail durably must pay on this machine.
+  messages in the background (parallel fsync, rename into new/, one fsync of new/): what
+  a plain client that keeps mail durably pays on this machine. It writes each file in the
+  goroutine that reads the stream; fetchsecure hands the bytes to a second goroutine, so
+  it can come in under this floor.
 - Every tool is started by a small launcher (tests/bench/launch), so that a tool's peak
   RSS is its own: Linux carries the peak of the image an exec replaces into the new one,
   and the harness itself holds tens of MB. Values near 2 MB are the launcher's floor.
