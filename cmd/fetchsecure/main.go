@@ -16,6 +16,7 @@ import (
 var version = "dev" // set with -ldflags "-X main.version=..."
 
 func main() {
+	governMemory()
 	os.Exit(profiled(dispatch)(os.Args[1:], os.Stdout, os.Stderr))
 }
 
