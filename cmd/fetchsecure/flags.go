@@ -102,6 +102,7 @@ func usage() string {
   fetchsecure --once [-c FILE] [-v|-q]   fetch every account once and exit
   fetchsecure [-c FILE] [-v|-q]          keep running: poll, and IDLE where the server can
   fetchsecure COMMAND [flags]
+  fetchsecure --version                  print the version (as the version command)
 
 Commands:
 %s

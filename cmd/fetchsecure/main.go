@@ -22,6 +22,9 @@ func main() {
 
 // dispatch is main without os.Exit, for tests.
 func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "-V") {
+		return versionCommand(nil, stdout, stderr)
+	}
 	if i := commandIndex(args); i >= 0 {
 		rest := append(append([]string(nil), args[:i]...), args[i+1:]...)
 		return subcommands[args[i]].run(rest, stdout, stderr)
