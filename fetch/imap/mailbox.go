@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,10 +82,10 @@ func (m *mailbox) List(ctx context.Context, known fetch.Known) ([]fetch.Ref, err
 // collectRefs reads the listing, keeping only UIDs asked for and not handled: RFC 9051
 // §6.4.4 makes "n:*" also return the last message when its UID is below n. Items are
 // read one by one, never collected: a body the server sends unasked is skipped unread
-// instead of being held in memory.
+// instead of being held in memory. A UID listed twice is kept once; no set of UIDs is
+// built on the way, as a first run on a large folder lists every message.
 func (m *mailbox) collectRefs(cmd *imapclient.FetchCommand, set imap.UIDSet, known fetch.Known) ([]fetch.Ref, error) {
 	var refs []fetch.Ref
-	seen := map[uint32]bool{}
 	limit := int(m.data.NumMessages) + 1024 // a server cannot make us hold more
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		ref := fetch.Ref{Size: -1}
@@ -96,16 +97,15 @@ func (m *mailbox) collectRefs(cmd *imapclient.FetchCommand, set imap.UIDSet, kno
 				ref.Size = it.Size
 			}
 		}
-		if ref.UID == 0 || seen[ref.UID] || !set.Contains(imap.UID(ref.UID)) || known.Handled(ref) {
+		if ref.UID == 0 || !set.Contains(imap.UID(ref.UID)) || known.Handled(ref) {
 			continue
 		}
-		if seen[ref.UID] = true; len(seen) > limit {
+		if refs = append(refs, ref); len(refs) > limit {
 			return nil, fail.Errorf(fail.Protocol, "the server listed more messages than %q holds", m.name)
 		}
-		refs = append(refs, ref)
 	}
-	slices.SortFunc(refs, func(a, b fetch.Ref) int { return int(int64(a.UID) - int64(b.UID)) })
-	return refs, nil
+	slices.SortStableFunc(refs, func(a, b fetch.Ref) int { return cmp.Compare(a.UID, b.UID) })
+	return slices.CompactFunc(refs, func(a, b fetch.Ref) bool { return a.UID == b.UID }), nil
 }
 
 // Fetch streams the messages with one UID FETCH (UID BODY.PEEK[]): the server sends
