@@ -13,6 +13,7 @@ import (
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/handoff"
 )
 
 // mailbox is a selected folder.
@@ -136,24 +137,24 @@ func (m *mailbox) Fetch(ctx context.Context, refs []fetch.Ref, fn func(fetch.Ref
 }
 
 // stream delivers the messages of the response as they come. The response is read by
-// a goroutine of its own, so that reading the next message overlaps delivering this
-// one (handoff.go).
+// a goroutine of its own, so that reading the next chunk overlaps writing this one
+// (package handoff).
 func (m *mailbox) stream(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Ref, fn func(fetch.Ref, io.Reader) error) error {
-	h := newHandoff()
+	h := handoff.New[fetch.Ref]()
 	produced := make(chan error, 1)
 	go func() {
 		produced <- m.produce(cmd, byUID, h)
-		close(h.msgs)
+		h.Close()
 	}()
-	err := h.consume(func(hm *handed) error { return fn(hm.ref, hm) })
-	if perr := <-produced; err == nil && !errors.Is(perr, errHandoffStopped) {
+	err := h.Consume(func(hm *handoff.Message[fetch.Ref]) error { return fn(hm.Meta, hm) })
+	if perr := <-produced; err == nil && !errors.Is(perr, handoff.ErrStopped) {
 		err = perr
 	}
 	return err
 }
 
 // produce reads the FETCH response and hands each asked-for body to the consumer.
-func (m *mailbox) produce(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Ref, h *handoff) error {
+func (m *mailbox) produce(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.Ref, h *handoff.Handoff[fetch.Ref]) error {
 	lf := &lfReader{}
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		var ref fetch.Ref
@@ -169,7 +170,7 @@ func (m *mailbox) produce(cmd *imapclient.FetchCommand, byUID map[uint32]fetch.R
 				}
 				body := &exactReader{r: it.Literal, left: it.Literal.Size()}
 				lf.reset(body)
-				if err := h.send(ref, lf); err != nil {
+				if err := h.Send(ref, lf.next); err != nil {
 					return err
 				}
 				if body.failed {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/handoff"
 	"github.com/fetchsecure/fetchsecure/internal/testlib/fakepop3"
 )
 
@@ -137,7 +138,7 @@ func TestFetchCallbackStopsEarly(t *testing.T) {
 		if got["uid-1"] != "Subject: b" || got["uid-3"] != "S: 3\n\nthre" {
 			t.Fatalf("pipelining %v: got %q", pipelining, got)
 		}
-		if _, err := kept.Read(make([]byte, 1)); err != errAbandoned {
+		if _, err := kept.Read(make([]byte, 1)); !errors.Is(err, handoff.ErrAbandoned) {
 			t.Fatalf("reading a reader after its callback returned: %v, want errAbandoned", err)
 		}
 		// fn's error stops Fetch, and the session is still in step.

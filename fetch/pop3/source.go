@@ -9,6 +9,7 @@ import (
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
+	"github.com/fetchsecure/fetchsecure/internal/handoff"
 )
 
 // Source is one authenticated POP3 session as a fetch.Source, and its only folder,
@@ -78,14 +79,25 @@ func (s *Source) Fetch(ctx context.Context, refs []fetch.Ref, fn func(fetch.Ref,
 	for _, r := range found {
 		byNum[r.Num] = r
 	}
+	// The replies are read by a goroutine of its own, so that reading the next chunk
+	// overlaps writing this one (package handoff).
+	h := handoff.New[fetch.Ref]()
 	var refused []error
-	err = s.c.RetrEach(nums(found), func(n int, r io.Reader, rerr error) error {
-		if rerr != nil {
-			refused = append(refused, fmt.Errorf("message %d (UIDL %s): %w", n, byNum[n].UIDL, rerr))
-			return nil
-		}
-		return fn(byNum[n], r)
-	})
+	produced := make(chan error, 1)
+	go func() {
+		produced <- s.c.RetrEach(nums(found), func(n int, r io.Reader, rerr error) error {
+			if rerr != nil {
+				refused = append(refused, fmt.Errorf("message %d (UIDL %s): %w", n, byNum[n].UIDL, rerr))
+				return nil
+			}
+			return h.Send(byNum[n], handoff.FillFrom(r))
+		})
+		h.Close()
+	}()
+	err = h.Consume(func(m *handoff.Message[fetch.Ref]) error { return fn(m.Meta, m) })
+	if perr := <-produced; err == nil && !errors.Is(perr, handoff.ErrStopped) {
+		err = perr
+	}
 	if err != nil {
 		return s.ctxErr(ctx, err)
 	}

@@ -1,4 +1,4 @@
-package imap
+package handoff
 
 import (
 	"bytes"
@@ -8,44 +8,40 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-
-	"github.com/fetchsecure/fetchsecure/fetch"
 )
 
-// runHandoff hands bodies (CRLF form) over as produce does and runs fn on each.
-func runHandoff(bodies []io.Reader, fn func(*handed) error) (consumed, produced error) {
-	h := newHandoff()
+// runHandoff hands bodies over, numbered from 1, and runs fn on each.
+func runHandoff(bodies []io.Reader, fn func(*Message[int]) error) (consumed, produced error) {
+	h := New[int]()
 	done := make(chan error, 1)
 	go func() {
-		lf := &lfReader{}
 		var err error
 		for i, b := range bodies {
-			lf.reset(b)
-			if err = h.send(fetch.Ref{UID: uint32(i + 1)}, lf); err != nil {
+			if err = h.Send(i+1, FillFrom(b)); err != nil {
 				break
 			}
 		}
 		done <- err
-		close(h.msgs)
+		h.Close()
 	}()
-	consumed = h.consume(fn)
+	consumed = h.Consume(fn)
 	return consumed, <-done
 }
 
 func TestHandoffCarriesEveryByte(t *testing.T) {
-	sizes := []int{0, 1, handoffChunkSize/2 - 1, handoffChunkSize, 3*handoffChunkSize + 7, 5 << 20}
+	sizes := []int{0, 1, chunkSize/2 - 1, chunkSize, 3*chunkSize + 7, 5 << 20}
 	var bodies []io.Reader
 	var want [][]byte
 	for i, n := range sizes {
 		line := fmt.Sprintf("line %d\r\n.\r\n\x00\xff\r", i)
 		in := bytes.Repeat([]byte(line), n/len(line)+1)[:n]
 		bodies = append(bodies, bytes.NewReader(in))
-		want = append(want, bytes.ReplaceAll(in, []byte("\r\n"), []byte("\n")))
+		want = append(want, in)
 	}
 	var got [][]byte
-	_, err := runHandoff(bodies, func(m *handed) error {
+	_, err := runHandoff(bodies, func(m *Message[int]) error {
 		var r io.Reader = m
-		if m.ref.UID%2 == 0 {
+		if m.Meta%2 == 0 {
 			r = iotest.OneByteReader(m) // small reads by the consumer too
 		}
 		b, err := io.ReadAll(r)
@@ -69,8 +65,8 @@ func TestHandoffDrainsUnreadMessages(t *testing.T) {
 	bodies := []io.Reader{strings.NewReader(big), strings.NewReader("second\r\n"),
 		strings.NewReader(big), strings.NewReader("fourth\r\n")}
 	var got []string
-	_, err := runHandoff(bodies, func(m *handed) error {
-		if m.ref.UID%2 == 1 {
+	_, err := runHandoff(bodies, func(m *Message[int]) error {
+		if m.Meta%2 == 1 {
 			p := make([]byte, 10)
 			_, err := m.Read(p) // one read, then abandon the rest
 			return err
@@ -79,8 +75,23 @@ func TestHandoffDrainsUnreadMessages(t *testing.T) {
 		got = append(got, string(b))
 		return err
 	})
-	if err != nil || strings.Join(got, "|") != "second\n|fourth\n" {
+	if err != nil || strings.Join(got, "|") != "second\r\n|fourth\r\n" {
 		t.Fatalf("got %q, error %v", got, err)
+	}
+}
+
+// A reader kept past its callback fails instead of ending like a complete message.
+func TestHandoffAbandonedReaderFails(t *testing.T) {
+	var kept *Message[int]
+	runHandoff([]io.Reader{strings.NewReader("one\r\n"), strings.NewReader("two\r\n")},
+		func(m *Message[int]) error {
+			if kept == nil {
+				kept = m
+			}
+			return nil
+		})
+	if _, err := kept.Read(make([]byte, 1)); !errors.Is(err, ErrAbandoned) {
+		t.Fatalf("read after the callback: %v, want ErrAbandoned", err)
 	}
 }
 
@@ -92,7 +103,7 @@ func TestHandoffStopsWhenTheConsumerFails(t *testing.T) {
 	}
 	disk := errors.New("disk full")
 	calls := 0
-	consumed, produced := runHandoff(bodies, func(m *handed) error {
+	consumed, produced := runHandoff(bodies, func(m *Message[int]) error {
 		if calls++; calls == 3 {
 			m.Read(make([]byte, 100))
 			return disk
@@ -100,7 +111,7 @@ func TestHandoffStopsWhenTheConsumerFails(t *testing.T) {
 		_, err := io.Copy(io.Discard, m)
 		return err
 	})
-	if !errors.Is(consumed, disk) || !errors.Is(produced, errHandoffStopped) || calls != 3 {
+	if !errors.Is(consumed, disk) || !errors.Is(produced, ErrStopped) || calls != 3 {
 		t.Fatalf("consumer error %v, producer %v after %d messages", consumed, produced, calls)
 	}
 	left := 0
@@ -119,11 +130,11 @@ func TestHandoffPassesReadErrors(t *testing.T) {
 	cut := io.MultiReader(strings.NewReader("partial\r\nmess"), iotest.ErrReader(io.ErrUnexpectedEOF))
 	var got []byte
 	var readErr error
-	_, err := runHandoff([]io.Reader{cut}, func(m *handed) error {
+	_, err := runHandoff([]io.Reader{cut}, func(m *Message[int]) error {
 		got, readErr = io.ReadAll(m)
 		return nil
 	})
-	if err != nil || !errors.Is(readErr, io.ErrUnexpectedEOF) || string(got) != "partial\nmess" {
+	if err != nil || !errors.Is(readErr, io.ErrUnexpectedEOF) || string(got) != "partial\r\nmess" {
 		t.Fatalf("got %q, read error %v, error %v", got, readErr, err)
 	}
 }
