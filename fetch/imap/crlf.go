@@ -7,31 +7,12 @@ import (
 
 // lfReader turns CRLF into LF while streaming (IMAP literals are CRLF, RFC 9051 §4.3;
 // maildirs and MDAs want LF). A lone CR or LF is passed through untouched, so no other
-// byte of the message changes.
+// byte of the message changes. It fills the chunks a handoff gives it (next), so it
+// has no buffer of its own.
 type lfReader struct {
-	r   io.Reader
-	buf []byte
-	b   []byte // converted bytes not yet returned
-	cr  bool   // the last byte read was CR; it is held until we know what follows
-	err error
+	r  io.Reader
+	cr bool // the last byte read was CR; it is held until we know what follows
 }
-
-func newLFReader(r io.Reader, buf []byte) *lfReader { return &lfReader{r: r, buf: buf} }
-
-func (l *lfReader) Read(p []byte) (int, error) {
-	for len(l.b) == 0 {
-		if l.err != nil {
-			return 0, l.err
-		}
-		l.fill()
-	}
-	n := copy(p, l.b)
-	l.b = l.b[n:]
-	return n, nil
-}
-
-// fill refills the buffer Read hands out from.
-func (l *lfReader) fill() { l.b, l.err = l.next(l.buf) }
 
 // next reads into buf until it is at least half full or the input ends, and returns
 // buf's head, converted (it always starts at buf[0]). go-imap hands a literal out in
@@ -57,7 +38,7 @@ func (l *lfReader) next(buf []byte) ([]byte, error) {
 }
 
 // reset makes l read a new message from r.
-func (l *lfReader) reset(r io.Reader) { *l = lfReader{r: r, buf: l.buf} }
+func (l *lfReader) reset(r io.Reader) { *l = lfReader{r: r} }
 
 // squeeze removes, in place, each CR that precedes an LF, and returns the new length.
 // It moves whole lines with copy (memmove), not byte by byte: this runs over every

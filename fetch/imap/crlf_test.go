@@ -12,7 +12,7 @@ func convert(t testing.TB, in []byte, chunk int) []byte {
 	if chunk > 0 {
 		r = iotest.OneByteReader(r)
 	}
-	out, err := io.ReadAll(newLFReader(r, make([]byte, 8)))
+	out, err := drainLF(r, make([]byte, 8))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +59,23 @@ func BenchmarkLFReader(b *testing.B) {
 	b.SetBytes(int64(len(msg)))
 	buf := make([]byte, 64<<10)
 	for b.Loop() {
-		io.Copy(io.Discard, newLFReader(bytes.NewReader(msg), buf))
+		drainLF(bytes.NewReader(msg), buf)
+	}
+}
+
+// drainLF converts all of r chunk by chunk in buf, as produce does.
+func drainLF(r io.Reader, buf []byte) ([]byte, error) {
+	lf := &lfReader{}
+	lf.reset(r)
+	var out []byte
+	for {
+		b, err := lf.next(buf)
+		out = append(out, b...)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
 	}
 }

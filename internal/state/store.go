@@ -231,8 +231,7 @@ func (s *Store) Forget(folder string, keys []Key) error {
 func (s *Store) SeenID(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ok := s.ids.has(id)
-	return ok
+	return s.ids.has(id)
 }
 
 // Close compacts the state if the journal has grown past the snapshot, and releases it.
