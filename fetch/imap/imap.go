@@ -170,7 +170,32 @@ func (s *Source) cmdError(what string, err error) error {
 	if errors.As(err, &ie) || s.wire == nil {
 		return fail.Wrap(fail.Temporary, fmt.Errorf("%s: %w", what, err))
 	}
+	if isClosed(err) {
+		if derr := s.decodeError(); derr != nil {
+			err = derr
+		}
+	}
 	return s.wire.errorOf(what, err)
+}
+
+// decodeError returns the reason go-imap closed a connection whose stream was still
+// sound (no read error, nothing refused by the wire): a reply it could not parse. It
+// closes the connection then, and a command not yet written when that happens fails
+// with net.ErrClosed, which alone would read as a lost connection. nil otherwise.
+func (s *Source) decodeError() error {
+	select {
+	case <-s.c.Closed():
+	case <-time.After(time.Second): // the reader is still running: not a parse failure
+		return nil
+	}
+	if !s.wire.sound() {
+		return nil
+	}
+	// With the reader stopped, Close returns the error that stopped it, if any.
+	if err := s.c.Close(); err != nil && !isClosed(err) {
+		return err
+	}
+	return nil
 }
 
 // busy arms the connection's watchdog while the caller waits for the server, and

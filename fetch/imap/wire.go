@@ -182,6 +182,13 @@ func (w *wire) failed(violation, readErr error) {
 	}
 }
 
+// sound reports whether the stream has neither failed nor been refused so far.
+func (w *wire) sound() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.violation == nil && w.readErr == nil
+}
+
 // literalHeader finds "{digits}" at the end of a line, before an optional space and
 // CR (go-imap accepts both) and the LF; start and end index '{' and '}'.
 func literalHeader(line []byte) (start, end int, ok bool) {
