@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofrs/flock"
 
@@ -26,6 +27,9 @@ func Acquire(stateDir string) (*Lock, error) {
 	path := filepath.Join(stateDir, "lock")
 	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
 	ok, err := fl.TryLock()
+	if err == nil && !ok && orphaned(stateDir) {
+		ok, err = awaitOrphan(fl)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -49,10 +53,38 @@ func PID(stateDir string) int {
 }
 
 func holder(path string) string {
-	if pid := PID(filepath.Dir(path)); pid > 0 {
-		return fmt.Sprintf(" (pid %d)", pid)
+	pid := PID(filepath.Dir(path))
+	switch {
+	case pid <= 0:
+		return ""
+	case !alive(pid):
+		return fmt.Sprintf(" (started by pid %d, which has exited: a program it ran still holds the lock)", pid)
 	}
-	return ""
+	return fmt.Sprintf(" (pid %d)", pid)
+}
+
+// orphanWait bounds how long Acquire waits for a lock whose recorded holder has exited.
+var orphanWait = 3 * time.Second
+
+// orphaned reports whether the process that last took the lock of stateDir has exited.
+// Its lock can outlive it by the moment a child it was starting takes to exec: Go's
+// fork shares the open lock file with the child until execve(2) closes it
+// (O_CLOEXEC), and a run killed just then leaves the lock held for that moment. A cron
+// run or a test right after such a crash should not fail for it.
+func orphaned(stateDir string) bool {
+	pid := PID(stateDir)
+	return pid > 0 && !alive(pid)
+}
+
+// awaitOrphan tries to take the lock until orphanWait has passed.
+func awaitOrphan(fl *flock.Flock) (bool, error) {
+	for deadline := time.Now().Add(orphanWait); time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		if ok, err := fl.TryLock(); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // Release gives the lock up.

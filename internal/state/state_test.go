@@ -3,9 +3,13 @@ package state
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/fetchsecure/fetchsecure/internal/fail"
 )
@@ -289,4 +293,31 @@ func TestSettleAndIntend(t *testing.T) {
 	if !f.HandledUID(1) || !slices.Equal(f.PendingDeletes(), []Key{{UID: 1}}) || !slices.Equal(f.Intents(), want) {
 		t.Fatalf("handled 1=%v pending=%v intents=%v", f.HandledUID(1), f.PendingDeletes(), f.Intents())
 	}
+}
+
+// TestLockOfAnExitedProcess: a lock whose recorded holder has exited is still held
+// for a moment by a child that process was starting (fork shares the lock file until
+// exec). Acquire waits for it, briefly; a lock that stays held is reported with what
+// happened.
+func TestLockOfAnExitedProcess(t *testing.T) {
+	defer func(d time.Duration) { orphanWait = d }(orphanWait)
+	orphanWait = 300 * time.Millisecond
+	dir := t.TempDir()
+	other, err := Acquire(dir) // another open file description: a lock held elsewhere
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	must(t, dead.Run())
+	must(t, os.WriteFile(filepath.Join(dir, "lock"), []byte(strconv.Itoa(dead.Process.Pid)+"\n"), 0o600))
+	_, err = Acquire(dir)
+	if fail.KindOf(err) != fail.Locked || !strings.Contains(err.Error(), "has exited") {
+		t.Fatalf("a lock that stays held: %v, want fail.Locked naming the exited process", err)
+	}
+	time.AfterFunc(100*time.Millisecond, func() { other.Release() })
+	l, err := Acquire(dir)
+	if err != nil {
+		t.Fatalf("a lock released 100 ms later: %v", err)
+	}
+	l.Release()
 }
