@@ -193,7 +193,7 @@ func literalSize(l []byte) (int64, bool) {
 // PIPELINING, RFC 2449), reading each reply to its terminating dot line.
 func (c *floorConn) pop3(user, pass string) error {
 	if _, err := c.line(); err != nil {
-		return err
+		return fmt.Errorf("greeting: %w", err)
 	}
 	for _, cmd := range []string{"USER " + user, "PASS " + pass, "STAT"} {
 		if err := c.send(cmd); err != nil {
@@ -213,16 +213,25 @@ func (c *floorConn) pop3(user, pass string) error {
 	inFlight := make(chan struct{}, window)
 	errc := make(chan error, 1)
 	go func() { errc <- c.pop3Send(count, inFlight) }()
-	for range count {
+	for i := range count {
 		if err := c.pop3Message(); err != nil {
-			return err
+			return fmt.Errorf("message %d of %d (%d bytes read): %w", i+1, count, c.bytes, err)
 		}
 		<-inFlight
 	}
-	return <-errc
+	if err := <-errc; err != nil {
+		return err
+	}
+	// QUIT only now, not pipelined behind the last RETR: Dovecot 2.3 ends the session
+	// at QUIT even if the last message is still in its output buffer (a slow reader),
+	// and the client then reads EOF inside that message.
+	if err := c.send("QUIT"); err != nil {
+		return err
+	}
+	return c.pop3OK()
 }
 
-// pop3Send writes RETR 1..count and QUIT, flushing whenever the window is full.
+// pop3Send writes RETR 1..count, flushing whenever the window is full.
 func (c *floorConn) pop3Send(count int, inFlight chan struct{}) error {
 	w := bufio.NewWriter(c.w)
 	for i := 1; i <= count; i++ {
@@ -236,7 +245,6 @@ func (c *floorConn) pop3Send(count int, inFlight chan struct{}) error {
 		}
 		fmt.Fprintf(w, "RETR %d\r\n", i)
 	}
-	fmt.Fprintf(w, "QUIT\r\n")
 	return w.Flush()
 }
 
