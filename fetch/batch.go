@@ -23,8 +23,8 @@ type item struct {
 }
 
 // batch is a group of messages made durable together (group commit): one journal
-// record of intents, one Publish (the sink fsyncs the files in parallel and the
-// directory once), one settlement record.
+// record of intents, one Publish (the sink makes the files durable together and
+// fsyncs the directory once), one settlement record.
 type batch struct {
 	refs  []Ref  // what was asked for, in order
 	items []item // what was processed, in the order the server sent it

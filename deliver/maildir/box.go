@@ -45,6 +45,9 @@ func (b *box) open(root *safeio.Dir, create bool) (err error) {
 	if b.new, err = openSub(b.dir, "new", create); err != nil {
 		return err
 	}
+	if fs, err := b.tmp.FileSystem(); err == nil {
+		b.dev, b.syncfs = fs.Dev, syncfsSound(fs)
+	}
 	if create && b.name != "" {
 		// Courier's and Dovecot's marker of a Maildir++ folder; its content is unused.
 		f, err := b.dir.Open("maildirfolder", os.O_WRONLY|os.O_CREATE, 0o600)

@@ -3,11 +3,11 @@
 // instant leaves each message either delivered once or not at all.
 //
 // A message is written to tmp/ under a unique name (Stage), and a batch is made durable
-// together (Publish, a group commit): the files are fsync'd in parallel, renamed into
-// new/ with ",S=<size>" appended, and each new/ directory is fsync'd once. One fsync
-// costs about 0.44 ms on our reference disk, so fsyncing a batch of 256 files
-// concurrently and the directory once is what lets durable delivery keep up with the
-// network.
+// together (Publish, a group commit): the files are made durable, renamed into new/
+// with ",S=<size>" appended, and each new/ directory is fsync'd once. The files are
+// made durable by one syncfs(2) of their file system where that is sound (sync.go),
+// else by fsyncs in parallel: one fsync after another, 256 per batch, could not keep
+// up with the network.
 //
 // With Options.Folders, server folders map to Maildir++ subfolders (FolderPath), each
 // with cur/, new/, tmp/ and a maildirfolder file, as Courier and Dovecot expect.
@@ -42,6 +42,8 @@ type Options struct {
 	Folders bool          // deliver each server folder to its Maildir++ subfolder (maildir_folders)
 	// Parallel is how many fsyncs Publish keeps in flight; 0 means 8.
 	Parallel int
+	// Sync is how Publish makes a batch durable; SyncAuto unless a test says otherwise.
+	Sync SyncMode
 }
 
 // Maildir is a maildir delivery target; it implements fetch.Sink. It keeps its
@@ -61,6 +63,8 @@ type Maildir struct {
 type box struct {
 	name          string // "" or ".Lists.go-nuts"
 	dir, tmp, new *safeio.Dir
+	dev           uint64 // the file system of tmp/
+	syncfs        bool   // SyncAuto may use syncfs there (syncfsSound)
 }
 
 // New opens the maildir at root, creating it (mode 0700) and its cur/, new/ and tmp/ as

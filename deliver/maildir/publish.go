@@ -2,9 +2,7 @@ package maildir
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/fetchsecure/fetchsecure/fetch"
 	"github.com/fetchsecure/fetchsecure/internal/fail"
@@ -13,12 +11,12 @@ import (
 
 // Publish makes a batch of staged messages durable in one group commit:
 //
-//  1. fsync every file, Options.Parallel at a time (the device and the file system
-//     merge concurrent flushes, so this costs far less than one fsync after another);
+//  1. make every file durable: one syncfs(2) of the file system where that is sound
+//     and cheap, else an fsync of each file, Options.Parallel at a time (see sync.go);
 //  2. rename each file from tmp/ to new/, adding ",S=<size>";
 //  3. fsync each distinct new/ directory once.
 //
-// A message whose fsync or rename fails is removed and gets its own error; if a new/
+// A message whose sync or rename fails is removed and gets its own error; if a new/
 // directory cannot be fsync'd, its messages of the batch are removed from new/ again
 // and fail, since they might not survive a power loss. Once Publish returns nil for a
 // message, it survives one. Errors are classified by safeio.Classify.
@@ -62,42 +60,6 @@ func (m *Maildir) Publish(ctx context.Context, batch []fetch.Staged) []error {
 		}
 	}
 	return errs
-}
-
-// syncFiles fsyncs and closes the files of the batch with a bounded pool of workers.
-// A file that fails is discarded and its error recorded.
-func (m *Maildir) syncFiles(items []*staged, errs []error) {
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(m.opts.Parallel, len(items)) {
-		wg.Go(func() {
-			for i := range work {
-				errs[i] = syncClose(items[i])
-			}
-		})
-	}
-	for i, st := range items {
-		if st != nil && errs[i] == nil {
-			work <- i
-		}
-	}
-	close(work)
-	wg.Wait()
-}
-
-// syncClose fsyncs and closes a staged file, discarding it on failure.
-func syncClose(st *staged) error {
-	err := st.f.Sync()
-	if err != nil {
-		err = fmt.Errorf("fsync %s: %w", st.box.tmp.Join(st.tmp), err)
-	} else if cerr := st.f.Close(); cerr != nil {
-		err = fmt.Errorf("close %s: %w", st.box.tmp.Join(st.tmp), cerr)
-	}
-	if err != nil {
-		st.Discard()
-		return safeio.Classify(err)
-	}
-	return nil
 }
 
 // unpublish removes from new/ the messages of b that were renamed there in this batch,
