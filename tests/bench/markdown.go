@@ -101,7 +101,7 @@ func method(b *bench) string {
   literals skipped with Discard, nothing written; the least any client must do to move
   these bytes. The POP3 floor pipelines every RETR the same way. The durable floor is the
   same IMAP client writing each literal into a maildir's tmp/ and committing every 256
-  messages in the background (parallel fsync, rename into new/, one fsync of new/): what
+  messages in the background (one syncfs, rename into new/, one fsync of new/): what
   a plain client that keeps mail durably pays on this machine. It writes each file in the
   goroutine that reads the stream; fetchsecure hands the bytes to a second goroutine, so
   it can come in under this floor.
@@ -231,7 +231,7 @@ func (b *bench) gapSummary() string {
 	}
 	s := fmt.Sprintf("IMAP over TLS, medians of this run: the floor moves the mailbox in %.2f s; "+
 		"keeping every message durably in a maildir (the same client, 256-message group commit, "+
-		"parallel fsync, committing while the next batch streams) takes %.2f s; fetchsecure takes "+
+		"one syncfs per batch, committing while the next batch streams) takes %.2f s; fetchsecure takes "+
 		"%.2f s. Durability costs %.2f s over the bare stream on this machine; with its own work "+
 		"on top (go-imap, CRLF conversion, trace header, journal, state), fetchsecure takes %.2f× "+
 		"the durable floor's time (%+.2f s).", floorW.Seconds(), durW.Seconds(), fsW.Seconds(),

@@ -129,6 +129,8 @@ var areas = []struct{ prefix, area string }{
 	{"os.OpenFile", "file creation (openat)"},
 	{"os.(*File).Sync", "fsync"},
 	{"github.com/fetchsecure/fetchsecure/internal/safeio.(*Dir).Sync", "fsync"},
+	{"golang.org/x/sys/unix.Syncfs", "syncfs"},
+	{"golang.org/x/sys/unix.SyncFileRange", "writeback check (sync_file_range)"},
 	{"os.(*File).Write", "file writes"},
 	{"os.(*File).write", "file writes"},
 	{"github.com/fetchsecure/fetchsecure/internal/safeio.(*Dir).Rename", "rename into new/"},
