@@ -48,7 +48,8 @@ type options struct {
 	keep    string   // directory for the raw profiles and traces; "" = a temporary one
 	bin     string   // a prebuilt fetchsecure; "" = build one
 	timeout time.Duration
-	log     io.Writer // progress
+	settle  time.Duration // pause after deletions (bench.settle); 0 in the smoke test
+	log     io.Writer     // progress
 }
 
 func main() {
@@ -98,6 +99,7 @@ func parseOptions(args []string) options {
 	fs.StringVar(&o.out, "out", os.Getenv("BENCH_OUT"), "write the Markdown report here (BENCH_OUT)")
 	fs.StringVar(&o.bin, "bin", os.Getenv("BENCH_BIN"), "fetchsecure binary; built from ./cmd/fetchsecure when empty (BENCH_BIN)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "kill a tool run after this long")
+	fs.DurationVar(&o.settle, "settle", 6*time.Second, "pause after mass deletions, so that the next run's file creation does not pay for them")
 	_ = fs.Parse(args)
 	if o.n < 10 || o.runs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -n must be at least 10 and -runs at least 1")

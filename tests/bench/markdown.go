@@ -86,7 +86,10 @@ func method(b *bench) string {
   median wall and CPU time of %d rounds and the largest peak RSS. Each run starts with an
   empty maildir and an empty state (so it fetches everything), keeps the mail unless the row
   says delete, and ends with sync(2) after its maildir is removed, so no run pays for
-  another's writeback.
+  another's writeback. Before the first round and after each refill that follows a
+  delete-mode run, the harness syncs and pauses (-settle, 6 s): creating a file on ext4
+  without a journal scans the inodes freed in the last seconds, so a run right after
+  Dovecot unlinked 10,000 messages would pay for them.
 - Measures: wall time from exec to exit; peak RSS and CPU (user + system) from wait4's
   rusage, which includes the children a tool waits for (fetchmail's procmail and ssh).
   msgs/s and MB/s use the stored size of the mailbox (1 MB = 10⁶ bytes).
