@@ -80,14 +80,20 @@ func (m *mailbox) List(ctx context.Context, known fetch.Known) ([]fetch.Ref, err
 	return refs, err
 }
 
+// refsHint caps the capacity collectRefs reserves for the listing (5 MB of Refs).
+const refsHint = 1 << 17
+
 // collectRefs reads the listing, keeping only UIDs asked for and not handled: RFC 9051
 // §6.4.4 makes "n:*" also return the last message when its UID is below n. Items are
 // read one by one, never collected: a body the server sends unasked is skipped unread
 // instead of being held in memory. A UID listed twice is kept once; no set of UIDs is
 // built on the way, as a first run on a large folder lists every message.
 func (m *mailbox) collectRefs(cmd *imapclient.FetchCommand, set imap.UIDSet, known fetch.Known) ([]fetch.Ref, error) {
-	var refs []fetch.Ref
 	limit := int(m.data.NumMessages) + 1024 // a server cannot make us hold more
+	// Sized from EXISTS up front: grown by append, a first run's listing of 100,000
+	// messages (4 MB) would hold the old and the new array at each step. The hint is
+	// capped, as EXISTS comes from the server.
+	refs := make([]fetch.Ref, 0, min(limit, refsHint))
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		ref := fetch.Ref{Size: -1}
 		for item := msg.Next(); item != nil; item = msg.Next() {
