@@ -81,7 +81,8 @@ func method(b *bench) string {
   anchor benchmark's mix, shared/research/anchor-results.md). The messages are stored once
   and hard-linked into each INBOX, so a refill after a delete-mode run is instant and every
   tool reads the same cached files; one unmeasured pass of the floors warms Dovecot's caches
-  first, and again after each refill.
+  first, and again after each refill, and one unmeasured run of the durable floor fills
+  the page cache once before the first round (the first run to do so was 1.5-2x slower).
 - Runs: every tool once per round, the order rotating between rounds; the table shows the
   median wall and CPU time of %d rounds and the largest peak RSS. Each run starts with an
   empty maildir and an empty state (so it fetches everything), keeps the mail unless the row
