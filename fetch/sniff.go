@@ -32,13 +32,19 @@ func (s *sniffer) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// keep copies p up to the end of the header (the first empty line), so that a message
+// costs an allocation of its header's size, not of the chunk it arrived in. The empty
+// line may straddle two reads: a kept header ending in LF and p starting with LF.
 func (s *sniffer) keep(p []byte) {
-	start := max(len(s.head)-1, 0)
-	s.head = append(s.head, p[:min(len(p), maxHeader-len(s.head))]...)
-	if i := bytes.Index(s.head[start:], []byte("\n\n")); i >= 0 {
-		s.head, s.full = s.head[:start+i+1], true
-	} else if len(s.head) >= maxHeader {
+	p = p[:min(len(p), maxHeader-len(s.head))]
+	switch i := bytes.Index(p, []byte("\n\n")); {
+	case len(s.head) > 0 && s.head[len(s.head)-1] == '\n' && len(p) > 0 && p[0] == '\n':
 		s.full = true
+	case i >= 0:
+		s.head, s.full = append(s.head, p[:i+1]...), true
+	default:
+		s.head = append(s.head, p...)
+		s.full = len(s.head) >= maxHeader
 	}
 }
 

@@ -40,7 +40,48 @@ func FuzzSniffer(f *testing.F) {
 		if err != nil || !bytes.Equal(out, msg) || sn.n != int64(len(msg)) || len(sn.head) > maxHeader {
 			t.Fatalf("sniffer: err=%v changed=%v n=%d head=%d", err, !bytes.Equal(out, msg), sn.n, len(sn.head))
 		}
+		want := msg[:min(len(msg), maxHeader)]
+		if i := bytes.Index(want, []byte("\n\n")); i >= 0 {
+			want = want[:i+1]
+		}
+		if !bytes.Equal(sn.head, want) {
+			t.Fatalf("sniffer kept %d header bytes, want %d", len(sn.head), len(want))
+		}
 		sn.header("Message-Id")
 		sn.header("From")
 	})
+}
+
+// TestSnifferKeepsOnlyTheHeader: the copy stops at the empty line, wherever the reads
+// split the stream, and is the same as a whole-buffer scan would give.
+func TestSnifferKeepsOnlyTheHeader(t *testing.T) {
+	msg := "A: 1\nB: 2\n\n" + string(bytes.Repeat([]byte("body line\n"), 1000))
+	for split := 1; split < 14; split++ {
+		sn := newSniffer(&splitReader{b: []byte(msg), first: split})
+		if out, _ := io.ReadAll(sn); string(out) != msg {
+			t.Fatalf("split %d: the stream changed", split)
+		}
+		if string(sn.head) != "A: 1\nB: 2\n" || !sn.full {
+			t.Errorf("split %d: head = %q, full = %v", split, sn.head, sn.full)
+		}
+	}
+}
+
+// splitReader returns its first `first` bytes, then the rest in one read.
+type splitReader struct {
+	b     []byte
+	first int
+}
+
+func (r *splitReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := len(r.b)
+	if r.first > 0 {
+		n, r.first = min(n, r.first), 0
+	}
+	n = copy(p, r.b[:n])
+	r.b = r.b[n:]
+	return n, nil
 }
