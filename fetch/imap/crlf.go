@@ -41,23 +41,38 @@ func (l *lfReader) next(buf []byte) ([]byte, error) {
 func (l *lfReader) reset(r io.Reader) { *l = lfReader{r: r} }
 
 // squeeze removes, in place, each CR that precedes an LF, and returns the new length.
-// It moves whole lines with copy (memmove), not byte by byte: this runs over every
-// byte of every message.
+// It moves whole lines with copy (memmove), not byte by byte, and finds them with
+// IndexByte, not bytes.Index: this runs over every line of every message, and a
+// two-byte bytes.Index costs twice as much per line.
 func squeeze(b []byte) int {
-	i := bytes.Index(b, crlf)
-	if i < 0 {
-		return len(b)
-	}
-	w := i // b[:w] is done; the CR at b[i] is dropped
-	r := i + 1
+	w, r := 0, 0 // b[:w] is done; b[r:] is still to look at
 	for {
-		j := bytes.Index(b[r:], crlf)
-		if j < 0 {
+		i := crlfAt(b[r:])
+		if i < 0 {
+			if w == r {
+				return len(b)
+			}
 			return w + copy(b[w:], b[r:])
 		}
-		w += copy(b[w:], b[r:r+j])
-		r += j + 1
+		if w != r {
+			copy(b[w:], b[r:r+i])
+		}
+		w += i
+		r += i + 1 // drop the CR
 	}
 }
 
-var crlf = []byte("\r\n")
+// crlfAt is the index of the first CR followed by LF in b, or -1.
+func crlfAt(b []byte) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '\r')
+		if i < 0 {
+			return -1
+		}
+		off += i
+		if off+1 < len(b) && b[off+1] == '\n' {
+			return off
+		}
+		off++
+	}
+}

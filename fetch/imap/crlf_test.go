@@ -58,8 +58,14 @@ func BenchmarkLFReader(b *testing.B) {
 	}
 	b.SetBytes(int64(len(msg)))
 	buf := make([]byte, 64<<10)
+	var lf lfReader
 	for b.Loop() {
-		drainLF(bytes.NewReader(msg), buf)
+		lf.reset(bytes.NewReader(msg))
+		for {
+			if _, err := lf.next(buf); err != nil {
+				break
+			}
+		}
 	}
 }
 
