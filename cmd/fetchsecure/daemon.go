@@ -31,7 +31,7 @@ func daemon(cfg *config.Config, g *globals, _ *slog.Logger, stdout, stderr io.Wr
 		return report(stderr, "", err)
 	}
 	defer lock.Release()
-	opts := schedule.Options{Log: log, Load: func() (*config.Config, error) { return config.Load(g.config) }}
+	opts := schedule.Options{Log: log, Load: func() (*config.Config, error) { return reload(g.config) }}
 	if isTerminal(os.Stdin) && isTerminal(os.Stderr) {
 		opts.Prompt = rememberAnswers(promptPassword)
 	}
@@ -46,6 +46,15 @@ func daemon(cfg *config.Config, g *globals, _ *slog.Logger, stdout, stderr io.Wr
 		log.Warn("stopping", "err", err)
 	}
 	return 0
+}
+
+// reload loads the configuration again for SIGHUP, and sizes GOMAXPROCS for it.
+func reload(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err == nil {
+		governProcs(cfg)
+	}
+	return cfg, err
 }
 
 // handleSignals maps signals to the daemon's controls. A second SIGTERM or SIGINT

@@ -34,6 +34,7 @@ func fetchCommand(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, "", err)
 	}
+	governProcs(cfg)
 	if !g.once {
 		return daemon(cfg, &g, log, stdout, stderr)
 	}
