@@ -234,6 +234,11 @@ func (b *bench) runOnce(tl *tool, env []string) sample {
 	defer func() {
 		b.discard(dir)
 		syscall.Sync() // the next run must not pay for this one's writeback
+		if b.keepRuns {
+			if err := evict(dir); err != nil {
+				b.t.Fatalf("dropping %s from the page cache: %v", dir, err)
+			}
+		}
 	}()
 	cmd, maildir, err := tl.command(dir)
 	if err != nil {

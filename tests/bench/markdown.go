@@ -114,7 +114,10 @@ func method(b *bench) string {
   and the harness itself holds tens of MB. Values near 2 MB are the launcher's floor.
 - The runs' maildirs are removed only after the last round (disk permitting): on ext4
   without a journal, as here, creating a file scans the inodes freed in the last minute,
-  so deleting one run's 10,000 files would slow down the next run's file creation.`,
+  so deleting one run's 10,000 files would slow down the next run's file creation.
+  Their pages are dropped from the page cache once written back (POSIX_FADV_DONTNEED),
+  so that the runs of the last rounds do not find the server's mailbox pushed out of
+  the cache by the copies of the first.`,
 		dovecotVersion(),
 		sshVersion(), b.opts.seed, b.runs, fetchsecureVersion(b), anchorVersions(b)))
 }
