@@ -14,8 +14,8 @@ import (
 // goroutine runs next on the same thread, and the system calls that dominate the
 // delivery (write, rename, syncfs) still release the P while they block. Measured
 // side by side on the benchmark's 10,000 messages (tests/bench, 2 cores shared with
-// Dovecot): one P per account took 10-25% less wall time over IMAP and the SSH
-// tunnel (POP3: the same) and 10-50% less CPU.
+// Dovecot), three A/B runs: one P per account took 10-18% less wall time over
+// IMAP (POP3 and the SSH tunnel: within the noise) and 11-48% less CPU over all three.
 //
 // So fetchsecure runs one P per account it fetches at the same time, within the
 // runtime's default (the CPUs it may use, cgroup quotas included). A GOMAXPROCS set

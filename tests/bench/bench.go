@@ -281,13 +281,14 @@ func (b *bench) refill(bx *box) {
 	b.settle()
 }
 
-// settle lets file creation forget the deletions before it: those of a delete-mode run
-// (Dovecot unlinks the 10,000 files), or of whatever ran before the benchmark. On ext4
-// without a journal, as here, creating a file skips each inode freed in the last 5 s,
-// or in the last 5 minutes while its inode table block is dirty, and checks them one by
-// one (find_inode_bit, recently_deleted): perf showed a run right after 10,000
-// deletions spending most of its kernel time there. sync(2) cleans the blocks, then the
-// 5 s pass. Every tool is measured after the same pause.
+// settle puts every tool behind the same quiet disk: sync(2), then a pause, before the
+// first round and after each refill that follows a delete-mode run. On ext4 without a
+// journal, as here, creating a file skips each inode freed in the last 60 s, or 360 s
+// while its inode-table block is dirty, and checks them one by one (find_inode_bit →
+// recently_deleted, Linux 5.8+); perf showed a run right after 10,000 deletions
+// spending most of its kernel time there. sync(2) cleans the blocks, so the 60 s window
+// applies; the pause does not cover it, which is why the INBOXes are hard links (a
+// delete-mode run's unlinks free no inode) and the runs' maildirs are kept to the end.
 func (b *bench) settle() {
 	if b.opts.settle <= 0 {
 		return

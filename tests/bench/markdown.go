@@ -88,9 +88,8 @@ func method(b *bench) string {
   empty maildir and an empty state (so it fetches everything), keeps the mail unless the row
   says delete, and ends with sync(2) after its maildir is removed, so no run pays for
   another's writeback. Before the first round and after each refill that follows a
-  delete-mode run, the harness syncs and pauses (-settle, 6 s): creating a file on ext4
-  without a journal scans the inodes freed in the last seconds, so a run right after
-  Dovecot unlinked 10,000 messages would pay for them.
+  delete-mode run, the harness syncs and pauses (-settle, 6 s), so that every run finds
+  its writeback done; Dovecot's unlinks free no inode (the INBOXes are hard links).
 - Measures: wall time from exec to exit; peak RSS and CPU (user + system) from wait4's
   rusage, which includes the children a tool waits for (fetchmail's procmail and ssh).
   msgs/s and MB/s use the stored size of the mailbox (1 MB = 10⁶ bytes).
@@ -116,8 +115,7 @@ func method(b *bench) string {
   without a journal, as here, creating a file scans the inodes freed in the last minute,
   so deleting one run's 10,000 files would slow down the next run's file creation.
   Their pages are dropped from the page cache once written back (POSIX_FADV_DONTNEED),
-  so that the runs of the last rounds do not find the server's mailbox pushed out of
-  the cache by the copies of the first.`,
+  so that every run starts with the same cache, whatever the runs before it wrote.`,
 		dovecotVersion(),
 		sshVersion(), b.opts.seed, b.runs, fetchsecureVersion(b), anchorVersions(b)))
 }
